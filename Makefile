@@ -1,0 +1,80 @@
+# electricd: one non-recursive Makefile.
+#   make            build bin/electricd and bin/electricctl
+#   make run        install missing packages, build, run against DATABASE_URL
+#                   or a private throwaway Postgres (scripts/run.sh)
+#   make check      install missing packages, build, run every test
+#   make SAN=1 ...  build with AddressSanitizer + UBSan (into build-san/)
+
+PKGS      = libpq libevent jansson sqlite3
+CC       ?= cc
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter
+OPT      ?= -O2 -g
+ifeq ($(SAN),1)
+BUILD     = build-san
+OPT       = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined
+else
+BUILD     = build
+endif
+BIN       = $(if $(filter 1,$(SAN)),bin-san,bin)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS   += -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Icommon -Iconsumer -Ishapecache -Isupervisor -Ireplication -Ihttp \
+            $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined)
+,        := ,
+
+COMMON_SRC = $(wildcard common/*.c)
+DAEMON_SRC = $(wildcard supervisor/*.c replication/*.c consumer/*.c \
+                        shapecache/*.c http/*.c)
+CTL_SRC    = $(wildcard ctl/*.c)
+UNIT_SRC   = $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+# Unit tests link every module except the process entry points (files that
+# define main()), so a test can call any module function.
+LIB_OBJ    = $(call obj,$(COMMON_SRC) $(filter-out supervisor/electricd.c,$(DAEMON_SRC)))
+
+all: $(BIN)/electricd $(BIN)/electricctl
+
+$(BIN)/electricd: $(call obj,$(COMMON_SRC) $(DAEMON_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BIN)/electricctl: $(call obj,$(COMMON_SRC) $(CTL_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BIN)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(PKG_LIBS) -lm
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh
+
+# Unit tests run under ASan/UBSan; the integration and end-to-end tests
+# drive the optimised binaries against a real Postgres and the npm client.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 bin-san/unit-tests
+	@scripts/check.sh
+
+unit: bin-san/unit-tests
+	CK_FORK=yes bin-san/unit-tests
+
+lint-man:
+	mandoc -Tlint -Wwarning man/*.8
+
+clean:
+	rm -rf build build-san bin bin-san
+
+.PHONY: all deps run check unit lint-man clean
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

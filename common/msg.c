@@ -1,0 +1,35 @@
+/*
+ * msg: names of frame types, for logs and protocol errors.
+ */
+#include <stddef.h>
+
+#include "msg.h"
+
+static const struct {
+	uint16_t	 type;
+	const char	*name;
+} msg_names[] = {
+	{ MSG_HELLO, "HELLO" }, { MSG_READY, "READY" }, { MSG_STATE, "STATE" },
+	{ MSG_HEALTH, "HEALTH" }, { MSG_SPAWN, "SPAWN" },
+	{ MSG_STOP_CONSUMER, "STOP_CONSUMER" }, { MSG_CTL_REQ, "CTL_REQ" },
+	{ MSG_CTL_REPLY, "CTL_REPLY" }, { MSG_RELATION, "RELATION" },
+	{ MSG_BEGIN, "BEGIN" }, { MSG_CHANGE, "CHANGE" },
+	{ MSG_TRUNCATE, "TRUNCATE" }, { MSG_COMMIT, "COMMIT" },
+	{ MSG_KEEPALIVE, "KEEPALIVE" }, { MSG_ACK, "ACK" },
+	{ MSG_REWIND, "REWIND" }, { MSG_REWOUND, "REWOUND" },
+	{ MSG_SUBSCRIBE, "SUBSCRIBE" }, { MSG_SUBSCRIBED, "SUBSCRIBED" },
+	{ MSG_FLUSHED, "FLUSHED" }, { MSG_INVALIDATE, "INVALIDATE" },
+	{ MSG_SHAPE_REQ, "SHAPE_REQ" }, { MSG_SHAPE_REPLY, "SHAPE_REPLY" },
+	{ MSG_SHAPE_GONE, "SHAPE_GONE" }, { MSG_SHAPE_NOTIFY, "SHAPE_NOTIFY" },
+};
+
+const char *
+msg_name(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msg_names) / sizeof(msg_names[0]); i++)
+		if (msg_names[i].type == type)
+			return msg_names[i].name;
+	return "UNKNOWN";
+}

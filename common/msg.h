@@ -1,0 +1,94 @@
+/*
+ * msg: the catalogue of frame types exchanged by electricd processes.
+ * Each line says who sends it to whom and its payload, field by field
+ * (u8/u16/u32/u64/i32 host order; str = u32 length + bytes; tuple below).
+ * msg_name() gives the name for logs.  Sockets (ARCHITECTURE.md §3):
+ *   root channel   socketpair fd 3 of every child  <-> root
+ *   run/control.sock    electricctl -> root
+ *   run/collector.sock  replication, consumers      -> collector
+ *   run/shapecache.sock http                        -> shapecache
+ *   run/http.sock       consumers, shapecache       -> http
+ */
+#ifndef ELECTRICD_MSG_H
+#define ELECTRICD_MSG_H
+
+#include <stdint.h>
+
+enum msg_type {
+	MSG_HELLO = 1,		/* any, first frame: u32 version, str role */
+
+	/* root channel */
+	MSG_READY = 2,		/* child -> root: (empty) I am up */
+	MSG_STATE = 3,		/* child -> root: str state word, str detail
+				 * (connmgr: "connecting", "waiting_lock",
+				 * "ready", "error"; detail is a reason) */
+	MSG_HEALTH = 4,		/* root -> http: u8 enum stack_health, str reason */
+	MSG_SPAWN = 5,		/* shapecache -> root: str handle; start its consumer */
+	MSG_STOP_CONSUMER = 6,	/* shapecache -> root: str handle; stop it for good */
+	MSG_CTL_REQ = 7,	/* electricctl -> root, root -> shapecache:
+				 * str JSON request {"cmd":...,...} */
+	MSG_CTL_REPLY = 8,	/* reply to MSG_CTL_REQ (same id): u16 status
+				 * (0 ok, else error), str JSON body */
+
+	/* decoded replication stream: replication -> collector -> consumers */
+	MSG_RELATION = 20,	/* u32 relid, str schema, str table, u8 replident,
+				 * u16 ncols, ncols x { u8 flags (1 = key), str name,
+				 * u32 type oid, i32 typmod } */
+	MSG_BEGIN = 21,		/* u64 seq, u64 final_lsn, u64 commit_time (PG us),
+				 * u32 xid.  seq: 0 from replication; the
+				 * collector numbers transactions for acks */
+	MSG_CHANGE = 22,	/* u32 relid, u8 op ('I','U','D'), u32 index (0-based
+				 * position of the change in its transaction),
+				 * u8 has_old, [tuple], u8 has_new, [tuple]
+				 * tuple = u16 ncols, ncols x { u8 kind ('n' null,
+				 * 'u' unchanged toast, 't' text), if 't': str } */
+	MSG_TRUNCATE = 23,	/* u32 nrels, nrels x u32 relid, u8 options */
+	MSG_COMMIT = 24,	/* u64 seq, u64 commit_lsn, u64 end_lsn, u64 commit_time */
+	MSG_KEEPALIVE = 25,	/* replication -> collector: u64 wal_end; everything
+				 * before it in the stream has been sent */
+	MSG_ACK = 26,		/* collector -> replication: u64 lsn durable in
+				 * every shape (standby status flush position) */
+	MSG_REWIND = 27,	/* collector -> replication: (empty) restart
+				 * streaming from the slot's confirmed position */
+	MSG_REWOUND = 28,	/* replication -> collector: (empty) the stream
+				 * restarted; earlier pending transactions are void */
+
+	/* consumer <-> collector */
+	MSG_SUBSCRIBE = 30,	/* consumer -> collector: str handle, str schema,
+				 * str table, u64 last_lsn (final_lsn of the last
+				 * transaction it holds durably, 0 if none) */
+	MSG_SUBSCRIBED = 31,	/* collector -> consumer: (empty) every transaction
+				 * committed after this frame will be forwarded */
+	MSG_FLUSHED = 32,	/* consumer -> collector: u64 seq; every forwarded
+				 * transaction with seq <= this is durable (or
+				 * deliberately skipped) */
+	MSG_INVALIDATE = 33,	/* collector -> consumer: str reason (TRUNCATE...) */
+
+	/* http <-> shapecache */
+	MSG_SHAPE_REQ = 40,	/* http -> shapecache (id correlates): str table
+				 * (raw request parameter), str handle ("" = none),
+				 * u8 flags (1 = create if missing) */
+	MSG_SHAPE_REPLY = 41,	/* shapecache -> http (same id): u16 status
+				 * (200 found/created, 400 invalid, 404 unknown,
+				 * 503 not available), u8 handle_matches (the
+				 * requested handle is this definition's),
+				 * str handle, str schema (quoted) , str table,
+				 * str electric-schema JSON, str error message */
+	MSG_SHAPE_GONE = 42,	/* shapecache -> http: str handle; the shape was
+				 * removed: its clients get 409 */
+
+	/* consumer -> http */
+	MSG_SHAPE_NOTIFY = 43,	/* str handle, then struct shapelog_state fields:
+				 * u32 snap_chunks, u8 snap_done, u64 log_entries,
+				 * u64 last_tx, u64 last_op, u64 log_chunks */
+};
+
+enum stack_health {
+	HEALTH_STARTING = 0,
+	HEALTH_WAITING = 1,	/* blocked on the advisory lock */
+	HEALTH_ACTIVE = 2
+};
+
+const char *msg_name(uint16_t type);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * shapelog: the on-disk format of one shape's log, written by its consumer
+ * and read by the http process (ARCHITECTURE.md §4).  Everything a response
+ * body needs is stored ready to serve: a response is "[" + one byte range of
+ * one file + optional ",<up-to-date>" + "]", with no per-message work.
+ *
+ * Directory <storage>/shapes/<handle>/:
+ *   snapshot.<n>   snapshot chunk n (n = 0..K).  Entries are stored as
+ *                  ",<json>\n"; a chunk closes after the entry that brings
+ *                  its size to >= chunk_bytes.  The last chunk ends with the
+ *                  snapshot-end control message.  Complete chunks never
+ *                  change (byte-identical re-reads, safe week-long caching).
+ *                  A chunk is written as snapshot.<n>.part and renamed
+ *                  when complete, so snapshot.<n> always is complete.
+ *   snapshot.done  written (and fsynced) after the last chunk: "<K+1>\n".
+ *                  Without it the snapshot is incomplete and is redone.
+ *   log            main log data, entries ",<json>\n" in offset order.
+ *   log.idx        one 24-byte record per durable entry, host order:
+ *                  u64 tx, u64 op, u64 end (byte position in log just
+ *                  after the entry).  Entry i spans [end(i-1), end(i)).
+ *   log.chunks     one u64 per closed main-log chunk: the entry count at
+ *                  which it closes (exclusive end).
+ * Durability order on commit: fdatasync(log), then append log.idx and
+ * log.chunks and fdatasync them.  Bytes in log past the last idx record are
+ * an interrupted transaction: shapelog_open truncates them.
+ */
+#ifndef ELECTRICD_SHAPELOG_H
+#define ELECTRICD_SHAPELOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "offset.h"
+#include "util.h"
+
+/* What readers may serve: everything here is durable. */
+struct shapelog_state {
+	uint32_t	snap_chunks;	/* snapshot chunk files complete */
+	uint8_t		snap_done;
+	uint64_t	log_entries;	/* durable main-log entries */
+	uint64_t	last_tx;	/* offset of the last durable entry */
+	uint64_t	last_op;	/*   (both 0 when log_entries == 0) */
+	uint64_t	log_chunks;	/* closed main-log chunks */
+};
+
+/* §7.3 "last": 0_inf while the snapshot runs, 0_K with no changes yet,
+ * else the offset of the last durable change. */
+void shapelog_last(const struct shapelog_state *, struct offset *);
+
+/* ---- writer (consumer) ---- */
+struct shapelog;
+/* Creates dir if needed and recovers it (truncates an interrupted commit,
+ * discards an incomplete snapshot).  NULL with errno on failure. */
+struct shapelog *shapelog_open(const char *dir, uint64_t chunk_bytes);
+void shapelog_close(struct shapelog *);
+const struct shapelog_state *shapelog_state(const struct shapelog *);
+/* Snapshot rows, in order, then finish with the snapshot-end message. */
+int shapelog_snap_append(struct shapelog *, const char *json, size_t len) WUR;
+int shapelog_snap_finish(struct shapelog *, const char *json, size_t len) WUR;
+/* Main log: append entries (not yet visible), then commit them durably. */
+int shapelog_append(struct shapelog *, uint64_t tx, uint64_t op,
+    const char *json, size_t len) WUR;
+int shapelog_commit(struct shapelog *) WUR;
+void shapelog_rollback(struct shapelog *);
+
+/* The snapshot's visibility filter (pg_current_snapshot(), PROTOCOL.md
+ * §12.4), kept in snapshot.xip so that it still applies after a restart:
+ * one line "<xmin> <xmax> <passed_lsn> <xip>...".  Written before
+ * snapshot.done (and removed with an incomplete snapshot).  passed_lsn is
+ * the final_lsn of a transaction seen with xid >= xmax (0 = none yet):
+ * transactions committed at or after it are never in the snapshot. */
+struct shapelog_xip {
+	uint64_t	 xmin;
+	uint64_t	 xmax;
+	uint64_t	 passed_lsn;
+	size_t		 nxip;
+	uint64_t	*xip;		/* malloc'd */
+};
+int shapelog_xip_write(struct shapelog *, const struct shapelog_xip *) WUR;
+/* 0 read, 1 absent, -1 error (errno). */
+int shapelog_xip_read(struct shapelog *, struct shapelog_xip *) WUR;
+void shapelog_xip_free(struct shapelog_xip *);
+
+/* ---- reader (http) ---- */
+/* Reads the durable state from the files (used when no consumer has
+ * reported yet, e.g. after an http restart). */
+int shapelog_read_state(const char *dir, struct shapelog_state *) WUR;
+
+enum shapelog_plan_result {
+	SHAPELOG_OK = 0,
+	SHAPELOG_NOT_READY,		/* offset -1 but snapshot not done */
+	SHAPELOG_OUT_OF_BOUNDS,		/* request offset > last */
+	SHAPELOG_AT_END,		/* nothing after the offset: up-to-date */
+	SHAPELOG_ERROR			/* I/O error, errno set */
+};
+
+/* A planned response: bytes [start, start+len) of path, which already
+ * skip the first entry's leading comma; len 0 means no entries. */
+struct shapelog_plan {
+	char		path[512];
+	off_t		start;
+	size_t		len;
+	struct offset	end;		/* electric-offset of the response */
+	int		up_to_date;	/* append the up-to-date message */
+};
+
+/* §7.3 serving algorithm for request offset (kind, req) against state st.
+ * For SHAPELOG_AT_END, plan->end is the request offset (or last) and
+ * up_to_date is 1. */
+enum shapelog_plan_result shapelog_plan(const char *dir,
+    const struct shapelog_state *st, enum offset_kind kind,
+    const struct offset *req, struct shapelog_plan *plan);
+
+#endif

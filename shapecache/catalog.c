@@ -1,0 +1,278 @@
+/*
+ * catalog: table resolution and schema inspection for shapecache (see
+ * catalog.h).  Queries use parameters, never the user's text spliced into
+ * SQL; identifiers that must appear in DDL are quoted with
+ * PQescapeIdentifier.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "catalog.h"
+#include "log.h"
+
+static const char catalog_sql_ident[] = "SELECT parse_ident($1)::text[]";
+
+static const char catalog_sql_rel[] =
+    "SELECT c.oid, c.relkind, c.relreplident FROM pg_class c "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = $1 AND c.relname = $2";
+
+static const char catalog_sql_cols[] =
+    "SELECT a.attname, "
+    " CASE WHEN t.typcategory = 'A' THEN et.typname ELSE t.typname END, "
+    " CASE WHEN t.typcategory = 'A' THEN greatest(a.attndims, 1) ELSE 0 END, "
+    " a.attnotnull, a.atttypmod, "
+    " coalesce(array_position(i.indkey::int2[], a.attnum), 0) "
+    "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+    "LEFT JOIN pg_type et ON et.oid = t.typelem "
+    "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
+    "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
+    "ORDER BY a.attnum";
+
+static PGresult *
+catalog_query(PGconn *pg, const char *sql, int n, const char *const *params)
+{
+	return PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+/* Splits "{a,b}" from parse_ident()::text[]; Postgres quotes elements
+ * that need it, so parse the array literal properly. */
+static int
+catalog_split_ident(const char *lit, char *parts[3])
+{
+	const char *p = lit + 1;
+	struct sbuf b;
+	int n = 0, quoted;
+
+	if (*lit != '{')
+		return -1;
+	while (*p && *p != '}') {
+		sbuf_init(&b);
+		sbuf_add(&b, "", 0);
+		quoted = *p == '"';
+		if (quoted)
+			p++;
+		while (*p && (quoted ? *p != '"' : (*p != ',' && *p != '}'))) {
+			if (quoted && *p == '\\' && p[1])
+				p++;
+			sbuf_addc(&b, *p++);
+		}
+		if (quoted && *p == '"')
+			p++;
+		if (n < 3)
+			parts[n] = b.p;
+		else
+			free(b.p);
+		n++;
+		if (*p == ',')
+			p++;
+	}
+	return n;
+}
+
+static char *
+catalog_not_found(const char *schema, const char *table)
+{
+	return xasprintf("Table \"%s\".\"%s\" does not exist. If the table name "
+	    "contains capitals or special characters you must quote it.",
+	    schema, table);
+}
+
+/* Resolves the name to (schema, table) and relation facts. */
+static enum catalog_result
+catalog_resolve(PGconn *pg, const char *param, struct catalog_table *t, char **err)
+{
+	const char *params[2];
+	char *parts[3] = { NULL, NULL, NULL };
+	PGresult *r;
+	int n, i;
+	enum catalog_result rc = CATALOG_OK;
+
+	params[0] = param;
+	r = catalog_query(pg, catalog_sql_ident, 1, params);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		*err = xasprintf("Invalid relation identifier: %s", param);
+		rc = PQstatus(pg) == CONNECTION_OK ? CATALOG_INVALID : CATALOG_DB_ERROR;
+		PQclear(r);
+		return rc;
+	}
+	n = catalog_split_ident(PQgetvalue(r, 0, 0), parts);
+	PQclear(r);
+	if (n < 1 || n > 2) {
+		*err = xasprintf("Invalid relation identifier, too many delimiters: %s",
+		    param);
+		rc = CATALOG_INVALID;
+	} else {
+		t->schema = n == 2 ? xstrdup(parts[0]) : xstrdup("public");
+		t->table = xstrdup(parts[n - 1]);
+	}
+	for (i = 0; i < 3; i++)
+		free(parts[i]);
+	if (rc != CATALOG_OK)
+		return rc;
+	params[0] = t->schema;
+	params[1] = t->table;
+	r = catalog_query(pg, catalog_sql_rel, 2, params);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		*err = xasprintf("catalog: %s", PQerrorMessage(pg));
+		PQclear(r);
+		return CATALOG_DB_ERROR;
+	}
+	if (PQntuples(r) == 0 || strchr("rp", PQgetvalue(r, 0, 1)[0]) == NULL) {
+		*err = catalog_not_found(t->schema, t->table);
+		rc = CATALOG_INVALID;
+	} else {
+		t->relid = (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
+		t->replident = PQgetvalue(r, 0, 2)[0];
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* The §11.2 modifiers for one column. */
+static void
+catalog_modifiers(json_t *o, const char *type, int typmod)
+{
+	if (typmod < 0)
+		return;
+	if (strcmp(type, "varchar") == 0 && typmod > 4)
+		json_object_set_new(o, "max_length", json_integer(typmod - 4));
+	else if (strcmp(type, "bpchar") == 0 && typmod > 4)
+		json_object_set_new(o, "length", json_integer(typmod - 4));
+	else if (strcmp(type, "bit") == 0 || strcmp(type, "varbit") == 0)
+		json_object_set_new(o, "length", json_integer(typmod));
+	else if (strcmp(type, "numeric") == 0) {
+		json_object_set_new(o, "precision", json_integer((typmod - 4) >> 16));
+		json_object_set_new(o, "scale", json_integer((typmod - 4) & 0xffff));
+	} else if (strstr("date time timetz timestamp timestamptz", type) != NULL &&
+	    typmod > 0)
+		json_object_set_new(o, "precision", json_integer(typmod));
+}
+
+static void
+catalog_column(PGresult *r, int row, json_t *cols, json_t *schema, struct sbuf *pk)
+{
+	const char *name = PQgetvalue(r, row, 0), *type = PQgetvalue(r, row, 1);
+	int dims = atoi(PQgetvalue(r, row, 2));
+	int notnull = PQgetvalue(r, row, 3)[0] == 't';
+	int typmod = atoi(PQgetvalue(r, row, 4));
+	int pkpos = atoi(PQgetvalue(r, row, 5)) - 1;
+	json_t *o = json_pack("{s:s}", "type", type);
+
+	if (dims > 0)
+		json_object_set_new(o, "dims", json_integer(dims));
+	if (pkpos >= 0)
+		json_object_set_new(o, "pk_index", json_integer(pkpos));
+	if (notnull)
+		json_object_set_new(o, "not_null", json_true());
+	catalog_modifiers(o, type, typmod);
+	json_object_set_new(schema, name, o);
+	json_array_append_new(cols, json_pack("{s:s,s:s,s:i}", "name", name,
+	    "type", type, "pk", pkpos));
+	if (pkpos >= 0) {
+		if (pk->len > 0)
+			sbuf_addc(pk, ',');
+		sbuf_adds(pk, name);
+	}
+}
+
+enum catalog_result
+catalog_lookup(struct pg_conn *pg, const char *param, struct catalog_table *t,
+    char **err)
+{
+	enum catalog_result rc;
+	char relid[16];
+	const char *params[1] = { relid };
+	json_t *cols, *schema;
+	struct sbuf pk;
+	PGresult *r;
+	int i;
+
+	memset(t, 0, sizeof(*t));
+	if ((rc = catalog_resolve(pg, param, t, err)) != CATALOG_OK)
+		return rc;
+	snprintf(relid, sizeof(relid), "%u", t->relid);
+	r = catalog_query(pg, catalog_sql_cols, 1, params);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		*err = xasprintf("columns: %s", PQerrorMessage(pg));
+		PQclear(r);
+		return CATALOG_DB_ERROR;
+	}
+	cols = json_array();
+	schema = json_object();
+	sbuf_init(&pk);
+	sbuf_add(&pk, "", 0);
+	for (i = 0; i < PQntuples(r); i++)
+		catalog_column(r, i, cols, schema, &pk);
+	PQclear(r);
+	t->columns = json_dumps(cols, JSON_COMPACT);
+	t->electric_schema = json_dumps(schema, JSON_COMPACT | JSON_SORT_KEYS);
+	t->pk = pk.p;
+	json_decref(cols);
+	json_decref(schema);
+	return CATALOG_OK;
+}
+
+void
+catalog_table_free(struct catalog_table *t)
+{
+	free(t->schema);
+	free(t->table);
+	free(t->columns);
+	free(t->electric_schema);
+	free(t->pk);
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+catalog_exec(PGconn *pg, const char *sql, char **err)
+{
+	PGresult *r = PQexec(pg, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		*err = xasprintf("%s", PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+int
+catalog_publish(struct pg_conn *pg, const char *publication,
+    const struct catalog_table *t, char **err)
+{
+	char *pub, *sch, *tab, *lit, *sql;
+	int rc = 0;
+
+	pub = PQescapeIdentifier(pg, publication, strlen(publication));
+	sch = PQescapeIdentifier(pg, t->schema, strlen(t->schema));
+	tab = PQescapeIdentifier(pg, t->table, strlen(t->table));
+	lit = PQescapeLiteral(pg, publication, strlen(publication));
+	if (pub == NULL || sch == NULL || tab == NULL || lit == NULL) {
+		*err = xasprintf("escape: %s", PQerrorMessage(pg));
+		rc = -1;
+		goto out;
+	}
+	/* "already a member" is fine: ask first, add only when missing. */
+	sql = xasprintf("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM "
+	    "pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid "
+	    "WHERE p.pubname = %s AND pr.prrelid = %u) THEN "
+	    "ALTER PUBLICATION %s ADD TABLE %s.%s; END IF; END$$",
+	    lit, t->relid, pub, sch, tab);
+	rc = catalog_exec(pg, sql, err);
+	free(sql);
+	if (rc == 0 && t->replident != 'f') {
+		sql = xasprintf("ALTER TABLE %s.%s REPLICA IDENTITY FULL", sch, tab);
+		rc = catalog_exec(pg, sql, err);
+		free(sql);
+	}
+out:
+	PQfreemem(lit);
+	PQfreemem(pub);
+	PQfreemem(sch);
+	PQfreemem(tab);
+	return rc;
+}

@@ -1,0 +1,584 @@
+/*
+ * collector: the ShapeLogCollector.  The replication process streams
+ * decoded transactions here; the collector numbers each one (seq), forwards
+ * it to the consumers whose shapes it touches, and tracks their MSG_FLUSHED
+ * acknowledgements.  The durable LSN told to replication (MSG_ACK) is the
+ * end LSN of the longest prefix of transactions that every affected
+ * consumer has made durable.
+ *
+ * Invariant: a transaction that a consumer should have received but did
+ * not (the consumer was down, or subscribed in the middle of it) keeps a
+ * "blocker" on that transaction, so the slot never moves past it.  When the
+ * consumer is back, the collector asks replication to rewind (restart from
+ * the slot): everything after the confirmed position is sent again, and
+ * consumers skip what they already hold.  So nothing is lost or duplicated.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "proc.h"
+#include "roles.h"
+
+struct col_rel {
+	uint32_t	 relid;
+	uint32_t	 version;
+	char		*schema;
+	char		*table;
+	uint8_t		*frame;		/* the RELATION payload, forwarded as is */
+	uint32_t	 framelen;
+	struct col_rel	*next;
+};
+
+struct col_seen {
+	uint32_t	 relid;
+	uint32_t	 version;
+};
+
+struct col_sub {
+	char		*handle;
+	char		*schema;
+	char		*table;
+	struct chan	*chan;		/* NULL while the consumer is down */
+	uint64_t	*pending;	/* forwarded seqs not yet flushed (FIFO) */
+	size_t		 npending;
+	size_t		 cappending;
+	struct col_seen	*seen;		/* relation versions it has been sent */
+	size_t		 nseen;
+	int		 missed;	/* lost a transaction: needs a rewind */
+	int		 joining;	/* subscribed mid-transaction */
+	int		 in_txn;	/* got this transaction's BEGIN */
+	struct col_sub	*next;
+};
+
+struct col_txn {
+	uint64_t	seq;
+	uint64_t	end_lsn;
+	uint32_t	outstanding;
+};
+
+static struct event_base *col_base;
+static struct chan *col_repl;
+static struct col_rel *col_rels;
+static struct col_sub *col_subs;
+static struct col_txn *col_q;		/* ack queue, seqs contiguous */
+static size_t col_qhead, col_qlen, col_qcap;
+static uint64_t col_next_seq;
+static uint64_t col_durable;
+static int col_rewinding;
+
+/* current transaction */
+static int col_txn_open;
+static uint64_t col_txn_seq;
+static struct mbuf col_begin;		/* BEGIN payload with our seq */
+static struct col_sub **col_affected;
+static size_t col_naffected, col_capaffected;
+static uint32_t col_blockers;
+
+/* ---- lookups ---- */
+
+static struct col_rel *
+col_rel_find(uint32_t relid)
+{
+	struct col_rel *r;
+
+	for (r = col_rels; r != NULL; r = r->next)
+		if (r->relid == relid)
+			return r;
+	return NULL;
+}
+
+static struct col_sub *
+col_sub_find(const char *handle)
+{
+	struct col_sub *s;
+
+	for (s = col_subs; s != NULL; s = s->next)
+		if (strcmp(s->handle, handle) == 0)
+			return s;
+	return NULL;
+}
+
+static int
+col_sub_matches(const struct col_sub *s, const struct col_rel *r)
+{
+	return strcmp(s->table, r->table) == 0 && strcmp(s->schema, r->schema) == 0;
+}
+
+/* ---- acknowledgements ---- */
+
+static void
+col_send_ack(void)
+{
+	struct mbuf m;
+
+	if (col_repl == NULL || col_durable == 0)
+		return;
+	mbuf_init(&m);
+	mbuf_u64(&m, col_durable);
+	if (chan_sendm(col_repl, MSG_ACK, 0, &m) == -1)
+		log_debug("replication channel closed");
+	mbuf_free(&m);
+}
+
+static void
+col_advance(void)
+{
+	uint64_t before = col_durable;
+
+	while (col_qlen > 0 && col_q[col_qhead].outstanding == 0) {
+		if (col_q[col_qhead].end_lsn > col_durable)
+			col_durable = col_q[col_qhead].end_lsn;
+		col_qhead++;
+		col_qlen--;
+	}
+	if (col_qlen == 0)
+		col_qhead = 0;
+	if (col_durable != before)
+		col_send_ack();
+}
+
+static void
+col_queue_push(uint64_t seq, uint64_t end_lsn, uint32_t outstanding)
+{
+	if (col_qhead > 0 && col_qhead + col_qlen == col_qcap) {
+		memmove(col_q, col_q + col_qhead, col_qlen * sizeof(*col_q));
+		col_qhead = 0;
+	}
+	if (col_qhead + col_qlen == col_qcap) {
+		col_qcap = col_qcap ? col_qcap * 2 : 64;
+		col_q = xrealloc(col_q, col_qcap * sizeof(*col_q));
+	}
+	col_q[col_qhead + col_qlen].seq = seq;
+	col_q[col_qhead + col_qlen].end_lsn = end_lsn;
+	col_q[col_qhead + col_qlen].outstanding = outstanding;
+	col_qlen++;
+}
+
+static void
+col_queue_release(uint64_t seq)
+{
+	uint64_t first;
+
+	if (col_qlen == 0)
+		return;
+	first = col_q[col_qhead].seq;
+	if (seq < first || seq - first >= col_qlen)
+		return;
+	if (col_q[col_qhead + (seq - first)].outstanding > 0)
+		col_q[col_qhead + (seq - first)].outstanding--;
+}
+
+/* The stream restarted from the slot: everything pending is void. */
+static void
+col_reset_stream(void)
+{
+	struct col_sub *s;
+
+	col_qhead = col_qlen = 0;
+	col_txn_open = 0;
+	col_naffected = 0;
+	col_rewinding = 0;
+	for (s = col_subs; s != NULL; s = s->next) {
+		s->npending = 0;
+		s->missed = 0;
+		s->in_txn = 0;
+		s->joining = 0;
+	}
+}
+
+static void
+col_maybe_rewind(void)
+{
+	struct col_sub *s;
+
+	if (col_rewinding || col_repl == NULL)
+		return;
+	for (s = col_subs; s != NULL; s = s->next)
+		if (s->chan != NULL && !s->joining && s->missed)
+			break;
+	if (s == NULL)
+		return;
+	log_info("consumer %s missed transactions: rewinding the stream", s->handle);
+	col_rewinding = 1;
+	if (chan_send(col_repl, MSG_REWIND, 0, NULL, 0, -1) == -1)
+		log_debug("replication channel closed");
+}
+
+/* ---- forwarding ---- */
+
+static void
+col_sub_send(struct col_sub *s, uint16_t type, const void *d, size_t n)
+{
+	if (s->chan != NULL && chan_send(s->chan, type, 0, d, n, -1) == -1)
+		log_debug("consumer %s channel closed", s->handle);
+}
+
+static void
+col_sub_relation(struct col_sub *s, const struct col_rel *r)
+{
+	size_t i;
+
+	for (i = 0; i < s->nseen; i++)
+		if (s->seen[i].relid == r->relid)
+			break;
+	if (i < s->nseen && s->seen[i].version == r->version)
+		return;
+	if (i == s->nseen) {
+		s->seen = xrealloc(s->seen, (s->nseen + 1) * sizeof(*s->seen));
+		s->seen[s->nseen++].relid = r->relid;
+	}
+	s->seen[i].version = r->version;
+	col_sub_send(s, MSG_RELATION, r->frame, r->framelen);
+}
+
+/* Makes s part of the open transaction; returns 0 if it cannot receive it. */
+static int
+col_sub_join_txn(struct col_sub *s)
+{
+	if (s->chan == NULL || s->joining) {
+		if (!s->missed)
+			col_blockers++;
+		s->missed = 1;
+		return 0;
+	}
+	if (!s->in_txn) {
+		s->in_txn = 1;
+		col_sub_send(s, MSG_BEGIN, col_begin.p, col_begin.len);
+		if (col_naffected == col_capaffected) {
+			col_capaffected = col_capaffected ? col_capaffected * 2 : 16;
+			col_affected = xrealloc(col_affected,
+			    col_capaffected * sizeof(*col_affected));
+		}
+		col_affected[col_naffected++] = s;
+	}
+	return 1;
+}
+
+static void
+col_on_relation(const struct frame *f)
+{
+	struct mreader r;
+	struct col_rel *rel;
+	uint32_t relid;
+
+	mr_init(&r, f->data, f->len);
+	relid = mr_u32(&r);
+	if ((rel = col_rel_find(relid)) == NULL) {
+		rel = xcalloc(1, sizeof(*rel));
+		rel->relid = relid;
+		rel->next = col_rels;
+		col_rels = rel;
+	}
+	free(rel->schema);
+	free(rel->table);
+	rel->schema = mr_str(&r);
+	rel->table = mr_str(&r);
+	rel->version++;
+	free(rel->frame);
+	rel->frame = xmalloc(f->len);
+	memcpy(rel->frame, f->data, f->len);
+	rel->framelen = f->len;
+}
+
+static void
+col_on_begin(const struct frame *f)
+{
+	struct mreader r;
+	struct col_sub *s;
+	uint64_t lsn, ts;
+	uint32_t xid;
+
+	mr_init(&r, f->data, f->len);
+	(void)mr_u64(&r);
+	lsn = mr_u64(&r);
+	ts = mr_u64(&r);
+	xid = mr_u32(&r);
+	col_txn_open = 1;
+	col_txn_seq = ++col_next_seq;
+	col_naffected = 0;
+	col_blockers = 0;
+	mbuf_reset(&col_begin);
+	mbuf_u64(&col_begin, col_txn_seq);
+	mbuf_u64(&col_begin, lsn);
+	mbuf_u64(&col_begin, ts);
+	mbuf_u32(&col_begin, xid);
+	for (s = col_subs; s != NULL; s = s->next) {
+		s->joining = 0;
+		s->in_txn = 0;
+	}
+}
+
+static void
+col_route(const struct col_rel *rel, const struct frame *f)
+{
+	struct col_sub *s;
+
+	for (s = col_subs; s != NULL; s = s->next) {
+		if (!col_sub_matches(s, rel) || !col_sub_join_txn(s))
+			continue;
+		col_sub_relation(s, rel);
+		col_sub_send(s, f->type, f->data, f->len);
+	}
+}
+
+static void
+col_on_change(const struct frame *f)
+{
+	struct mreader r;
+	struct col_rel *rel;
+
+	mr_init(&r, f->data, f->len);
+	if (!col_txn_open || (rel = col_rel_find(mr_u32(&r))) == NULL) {
+		log_warnx("change outside a transaction or for an unknown relation");
+		return;
+	}
+	col_route(rel, f);
+}
+
+static void
+col_on_truncate(const struct frame *f)
+{
+	struct mreader r;
+	struct col_rel *rel;
+	uint32_t n, i;
+
+	mr_init(&r, f->data, f->len);
+	n = mr_u32(&r);
+	for (i = 0; i < n && !r.err; i++)
+		if ((rel = col_rel_find(mr_u32(&r))) != NULL && col_txn_open)
+			col_route(rel, f);
+}
+
+static void
+col_on_commit(const struct frame *f)
+{
+	struct mreader r;
+	struct mbuf m;
+	uint64_t clsn, elsn, ts;
+	size_t i;
+	struct col_sub *s;
+
+	mr_init(&r, f->data, f->len);
+	(void)mr_u64(&r);
+	clsn = mr_u64(&r);
+	elsn = mr_u64(&r);
+	ts = mr_u64(&r);
+	if (!col_txn_open)
+		return;
+	mbuf_init(&m);
+	mbuf_u64(&m, col_txn_seq);
+	mbuf_u64(&m, clsn);
+	mbuf_u64(&m, elsn);
+	mbuf_u64(&m, ts);
+	for (i = 0; i < col_naffected; i++) {
+		s = col_affected[i];
+		col_sub_send(s, MSG_COMMIT, m.p, m.len);
+		if (s->npending == s->cappending) {
+			s->cappending = s->cappending ? s->cappending * 2 : 16;
+			s->pending = xrealloc(s->pending, s->cappending * sizeof(uint64_t));
+		}
+		s->pending[s->npending++] = col_txn_seq;
+		s->in_txn = 0;
+	}
+	mbuf_free(&m);
+	col_queue_push(col_txn_seq, elsn, (uint32_t)col_naffected + col_blockers);
+	col_txn_open = 0;
+	col_naffected = 0;
+	for (s = col_subs; s != NULL; s = s->next)
+		s->joining = 0;		/* the transaction they joined in has ended */
+	col_advance();
+	col_maybe_rewind();
+}
+
+static void
+col_on_keepalive(const struct frame *f)
+{
+	struct mreader r;
+	uint64_t end;
+
+	mr_init(&r, f->data, f->len);
+	end = mr_u64(&r);
+	if (col_qlen == 0 && !col_txn_open && end > col_durable) {
+		col_durable = end;
+		col_send_ack();
+	}
+}
+
+static void
+col_on_repl_frame(struct chan *c, struct frame *f, void *arg)
+{
+	switch (f->type) {
+	case MSG_RELATION: col_on_relation(f); break;
+	case MSG_BEGIN: col_on_begin(f); break;
+	case MSG_CHANGE: col_on_change(f); break;
+	case MSG_TRUNCATE: col_on_truncate(f); break;
+	case MSG_COMMIT: col_on_commit(f); break;
+	case MSG_KEEPALIVE: col_on_keepalive(f); break;
+	case MSG_REWOUND:
+		log_info("stream rewound");
+		col_reset_stream();
+		break;
+	default:
+		log_warnx("unexpected %s from replication", msg_name(f->type));
+	}
+}
+
+/* ---- consumers ---- */
+
+static void
+col_on_subscribe(struct chan *c, const struct frame *f)
+{
+	struct mreader r;
+	struct col_sub *s;
+	char *handle, *schema, *table;
+
+	mr_init(&r, f->data, f->len);
+	handle = mr_str(&r);
+	schema = mr_str(&r);
+	table = mr_str(&r);
+	(void)mr_u64(&r);
+	if (r.err || *handle == '\0') {
+		log_warnx("bad SUBSCRIBE");
+		goto out;
+	}
+	if ((s = col_sub_find(handle)) == NULL) {
+		s = xcalloc(1, sizeof(*s));
+		s->handle = xstrdup(handle);
+		s->next = col_subs;
+		col_subs = s;
+	} else if (s->chan != NULL && s->chan != c) {
+		log_warnx("consumer %s subscribed twice; replacing", handle);
+		chan_set_arg(s->chan, NULL);
+	}
+	free(s->schema);
+	free(s->table);
+	s->schema = xstrdup(schema);
+	s->table = xstrdup(table);
+	s->chan = c;
+	chan_set_arg(c, s);
+	s->nseen = 0;
+	if (s->npending > 0)
+		s->missed = 1;
+	s->npending = 0;
+	s->joining = col_txn_open;
+	s->in_txn = 0;
+	if (chan_send(c, MSG_SUBSCRIBED, 0, NULL, 0, -1) == -1)
+		log_debug("consumer gone");
+	log_debug("consumer %s subscribed to \"%s\".\"%s\"", handle, schema, table);
+	col_maybe_rewind();
+out:
+	free(handle);
+	free(schema);
+	free(table);
+}
+
+static void
+col_on_flushed(struct col_sub *s, const struct frame *f)
+{
+	struct mreader r;
+	uint64_t seq;
+	size_t n = 0;
+
+	mr_init(&r, f->data, f->len);
+	seq = mr_u64(&r);
+	while (n < s->npending && s->pending[n] <= seq)
+		col_queue_release(s->pending[n++]);
+	memmove(s->pending, s->pending + n, (s->npending - n) * sizeof(uint64_t));
+	s->npending -= n;
+	col_advance();
+}
+
+static void
+col_on_consumer_frame(struct chan *c, struct frame *f, void *arg)
+{
+	struct col_sub *s = chan_arg(c);
+
+	if (f->type == MSG_SUBSCRIBE)
+		col_on_subscribe(c, f);
+	else if (f->type == MSG_FLUSHED && s != NULL)
+		col_on_flushed(s, f);
+	else
+		log_warnx("unexpected %s from a consumer", msg_name(f->type));
+}
+
+static void
+col_on_frame(struct chan *c, struct frame *f, void *arg)
+{
+	const char *role = chan_peer_role(c);
+
+	if (f->fd != -1)
+		close(f->fd);
+	if (role != NULL && strcmp(role, "replication") == 0) {
+		if (col_repl != c) {
+			/* a new replication connection starts a new stream */
+			col_repl = c;
+			col_reset_stream();
+		}
+		col_on_repl_frame(c, f, arg);
+	} else {
+		col_on_consumer_frame(c, f, arg);
+	}
+}
+
+static void
+col_on_close(struct chan *c, int error, void *arg)
+{
+	struct col_sub *s = chan_arg(c);
+
+	if (c == col_repl) {
+		log_info("replication disconnected");
+		col_repl = NULL;
+		col_rewinding = 1;	/* its next stream starts from the slot */
+	} else if (s != NULL && s->chan == c) {
+		log_debug("consumer %s disconnected", s->handle);
+		s->chan = NULL;
+		if (s->npending > 0 || s->in_txn)
+			s->missed = 1;
+		s->npending = 0;
+	}
+	chan_free(c);
+}
+
+static void
+col_on_accept(evutil_socket_t lfd, short ev, void *arg)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd == -1)
+		return;
+	if (chan_new(col_base, fd, "collector", FRAME_MAX_DEFAULT, col_on_frame,
+	    col_on_close, NULL) == NULL)
+		log_warnx("cannot set up a channel");
+}
+
+int
+collector_main(void)
+{
+	struct chan *root;
+	struct event *ev;
+	char *path;
+	int fd;
+
+	col_base = proc_init("collector", NULL);
+	root = proc_root_chan(col_base, "collector", NULL, NULL);
+	proc_signals(col_base, NULL, NULL);
+	mbuf_init(&col_begin);
+	path = config_sock_path("collector");
+	if ((fd = unix_listen(path)) == -1)
+		fatal("listen %s", path);
+	free(path);
+	ev = event_new(col_base, fd, EV_READ | EV_PERSIST, col_on_accept, NULL);
+	event_add(ev, NULL);
+	proc_ready(root);
+	event_base_dispatch(col_base);
+	return 1;
+}

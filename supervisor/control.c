@@ -1,0 +1,291 @@
+/*
+ * control: the root's control socket <storage>/run/control.sock for
+ * electricctl.  Each request is one MSG_CTL_REQ holding a JSON object
+ * {"cmd":...}; the reply is one MSG_CTL_REPLY (u16 status, str JSON).
+ * Commands are a table; "shapes" is answered by the shapecache (forwarded
+ * over its root channel) and enriched with consumer pids here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "sup.h"
+#include "version.h"
+
+struct ctl_client {
+	struct chan		*chan;
+	struct ctl_client	*next;
+};
+
+struct ctl_pending {
+	uint32_t		 id;		/* sent to shapecache */
+	uint32_t		 client_id;	/* the client's request id */
+	struct ctl_client	*client;
+	struct ctl_pending	*next;
+};
+
+static struct ctl_client *ctl_clients;
+static struct ctl_pending *ctl_pendings;
+static uint32_t ctl_next_id = 1;
+static struct event_base *ctl_base;
+
+static void
+ctl_reply(struct chan *c, uint32_t id, int status, json_t *body)
+{
+	struct mbuf m;
+	char *s = json_dumps(body, JSON_COMPACT);
+
+	mbuf_init(&m);
+	mbuf_u16(&m, (uint16_t)status);
+	mbuf_str(&m, s);
+	if (chan_sendm(c, MSG_CTL_REPLY, id, &m) == -1)
+		log_debug("control client went away");
+	mbuf_free(&m);
+	free(s);
+	json_decref(body);
+}
+
+static void
+ctl_error(struct chan *c, uint32_t id, const char *msg)
+{
+	ctl_reply(c, id, 1, json_pack("{s:s}", "error", msg));
+}
+
+static json_t *
+ctl_proc_json(const struct sup_proc *p)
+{
+	uint64_t now = mono_ms();
+	json_t *o;
+
+	o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I}", "role", p->spec->role,
+	    "id", p->id, "group", p->spec->group,
+	    "strategy", sup_strategy_name(sup_group_find(p->spec->group)->strategy),
+	    "restarts", p->restarts,
+	    "uptime_s", (json_int_t)(p->pid > 0 ? (now - p->started_ms) / 1000 : 0));
+	json_object_set_new(o, "pid", p->pid > 0 ? json_integer(p->pid) : json_null());
+	json_object_set_new(o, "state", json_string(sup_state_name(p->state)));
+	json_object_set_new(o, "last_exit", p->last_exit[0] ?
+	    json_string(p->last_exit) : json_null());
+	if (p->state_word[0])
+		json_object_set_new(o, "detail", json_sprintf("%s%s%s",
+		    p->state_word, p->state_detail[0] ? ": " : "", p->state_detail));
+	return o;
+}
+
+static void
+ctl_cmd_status(struct ctl_client *cl, uint32_t id, json_t *req)
+{
+	static const char *const names[] = { "starting", "waiting", "active" };
+	const struct sup_proc *p;
+	const char *reason;
+	json_t *procs = json_array();
+
+	for (p = sup_procs(); p != NULL; p = p->next)
+		json_array_append_new(procs, ctl_proc_json(p));
+	ctl_reply(cl->chan, id, 0, json_pack("{s:s,s:i,s:I,s:s,s:o}",
+	    "version", ELECTRICD_VERSION, "pid", (int)getpid(),
+	    "uptime_s", (json_int_t)(sup_uptime_ms() / 1000),
+	    "health", names[sup_health(&reason)], "processes", procs));
+}
+
+static void
+ctl_cmd_version(struct ctl_client *cl, uint32_t id, json_t *req)
+{
+	ctl_reply(cl->chan, id, 0, json_pack("{s:s}", "version", ELECTRICD_VERSION));
+}
+
+static void
+ctl_cmd_restart(struct ctl_client *cl, uint32_t id, json_t *req)
+{
+	const char *target = json_string_value(json_object_get(req, "target"));
+	char *msg;
+
+	if (target == NULL || *target == '\0') {
+		ctl_error(cl->chan, id, "restart needs a shape handle or a role");
+		return;
+	}
+	if (strcmp(target, "root") == 0 || sup_restart(target) == -1) {
+		msg = xasprintf("no such shape or role: %s", target);
+		ctl_error(cl->chan, id, msg);
+		free(msg);
+		return;
+	}
+	ctl_reply(cl->chan, id, 0, json_pack("{s:s}", "restarted", target));
+}
+
+static void
+ctl_cmd_shapes(struct ctl_client *cl, uint32_t id, json_t *req)
+{
+	struct ctl_pending *pe;
+	char *s = json_dumps(req, JSON_COMPACT);
+	struct mbuf m;
+
+	mbuf_init(&m);
+	mbuf_str(&m, s);
+	free(s);
+	pe = xcalloc(1, sizeof(*pe));
+	pe->id = ctl_next_id++;
+	pe->client_id = id;
+	pe->client = cl;
+	if (sup_to_shapecache(MSG_CTL_REQ, pe->id, m.p, m.len) == -1) {
+		ctl_error(cl->chan, id, "the shape cache is not running yet");
+		free(pe);
+	} else {
+		pe->next = ctl_pendings;
+		ctl_pendings = pe;
+	}
+	mbuf_free(&m);
+}
+
+static const struct {
+	const char	*name;
+	void		(*fn)(struct ctl_client *, uint32_t, json_t *);
+} ctl_cmds[] = {
+	{ "status", ctl_cmd_status },
+	{ "shapes", ctl_cmd_shapes },
+	{ "restart", ctl_cmd_restart },
+	{ "version", ctl_cmd_version },
+};
+
+/* Adds consumer_pid to every shape of the shapecache's answer. */
+static void
+ctl_add_pids(json_t *body)
+{
+	json_t *shapes = json_object_get(body, "shapes"), *s;
+	const struct sup_proc *p;
+	size_t i;
+
+	json_array_foreach(shapes, i, s) {
+		p = sup_find(json_string_value(json_object_get(s, "handle")) ?: "");
+		json_object_set_new(s, "consumer_pid", p != NULL && p->pid > 0 ?
+		    json_integer(p->pid) : json_null());
+	}
+}
+
+void
+control_on_shapecache_reply(uint32_t id, const uint8_t *d, size_t n)
+{
+	struct ctl_pending **pp, *pe;
+	struct mreader r;
+	json_t *body;
+	char *s;
+	int status;
+
+	for (pp = &ctl_pendings; *pp != NULL && (*pp)->id != id; pp = &(*pp)->next)
+		;
+	if ((pe = *pp) == NULL)
+		return;
+	*pp = pe->next;
+	mr_init(&r, d, n);
+	status = mr_u16(&r);
+	s = mr_str(&r);
+	body = json_loads(s, 0, NULL);
+	free(s);
+	if (pe->client != NULL && body != NULL) {
+		ctl_add_pids(body);
+		ctl_reply(pe->client->chan, pe->client_id, status, body);
+	} else if (pe->client != NULL) {
+		ctl_error(pe->client->chan, pe->client_id, "bad reply from shapecache");
+	} else {
+		json_decref(body);
+	}
+	free(pe);
+}
+
+static void
+ctl_on_frame(struct chan *c, struct frame *f, void *arg)
+{
+	struct ctl_client *cl = arg;
+	struct mreader r;
+	json_t *req;
+	const char *cmd;
+	char *s;
+	size_t i;
+
+	if (f->fd != -1)
+		close(f->fd);
+	if (f->type != MSG_CTL_REQ) {
+		ctl_error(c, f->id, "expected a control request");
+		return;
+	}
+	mr_init(&r, f->data, f->len);
+	s = mr_str(&r);
+	req = json_loads(s, 0, NULL);
+	free(s);
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	for (i = 0; cmd != NULL && i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
+		if (strcmp(cmd, ctl_cmds[i].name) == 0) {
+			ctl_cmds[i].fn(cl, f->id, req);
+			json_decref(req);
+			return;
+		}
+	}
+	ctl_error(c, f->id, "unknown command");
+	json_decref(req);
+}
+
+static void
+ctl_on_close(struct chan *c, int error, void *arg)
+{
+	struct ctl_client *cl = arg, **pp;
+	struct ctl_pending *pe;
+
+	for (pe = ctl_pendings; pe != NULL; pe = pe->next)
+		if (pe->client == cl)
+			pe->client = NULL;
+	for (pp = &ctl_clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	chan_free(c);
+	free(cl);
+}
+
+static void
+ctl_on_accept(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct ctl_client *cl;
+	int fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("control accept");
+		return;
+	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->chan = chan_new(ctl_base, fd, "root", FRAME_MAX_CTL, ctl_on_frame,
+	    ctl_on_close, cl);
+	if (cl->chan == NULL) {
+		free(cl);
+		return;
+	}
+	cl->next = ctl_clients;
+	ctl_clients = cl;
+}
+
+int
+control_listen(struct event_base *base)
+{
+	struct event *ev;
+	char *path = config_sock_path("control");
+	int fd;
+
+	ctl_base = base;
+	fd = unix_listen(path);
+	free(path);
+	if (fd == -1)
+		return -1;
+	ev = event_new(base, fd, EV_READ | EV_PERSIST, ctl_on_accept, NULL);
+	return event_add(ev, NULL);
+}

@@ -1,0 +1,640 @@
+/*
+ * sup: the root's process table, spawning, reaping and restart strategies.
+ *
+ * Every child is a struct sup_proc in one list.  sup_reconcile() is the one
+ * place that starts processes: a child in PROC_DOWN starts when the role it
+ * needs is READY.  A death is handled by sup_on_death(): the dead child's
+ * group strategy (childspec.c) decides which others are stopped with it;
+ * the dead one waits out its backoff (1 s doubling to 60 s, reset after
+ * 30 s of READY), the ones we stopped restart at once.  Consumers stopped
+ * by a replication-group restart are forgotten: the new shapecache asks for
+ * them again from meta.db.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "frame.h"
+#include "log.h"
+#include "msg.h"
+#include "proc.h"
+#include "sup.h"
+
+#define SUP_BACKOFF_MIN_MS	1000
+#define SUP_BACKOFF_MAX_MS	60000
+#define SUP_STABLE_MS		30000
+#define SUP_STOP_STAGE_MS	3000
+
+static struct event_base *sup_base;
+static struct sup_proc *sup_list;
+static uint64_t sup_start_ms;
+static int sup_stopping;
+static int sup_stop_stage;
+static struct event *sup_stop_timer;
+static int sup_last_health = -1;
+
+static void sup_reconcile(void);
+static void sup_stop_next_stage(void);
+
+struct sup_proc *
+sup_procs(void)
+{
+	return sup_list;
+}
+
+uint64_t
+sup_uptime_ms(void)
+{
+	return mono_ms() - sup_start_ms;
+}
+
+struct sup_proc *
+sup_find(const char *id)
+{
+	struct sup_proc *p;
+
+	for (p = sup_list; p != NULL; p = p->next)
+		if (strcmp(p->id, id) == 0)
+			return p;
+	return NULL;
+}
+
+static struct sup_proc *
+sup_find_pid(pid_t pid)
+{
+	struct sup_proc *p;
+
+	for (p = sup_list; p != NULL; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+const char *
+sup_state_name(enum sup_state s)
+{
+	static const char *const names[] = { "down", "backoff", "starting",
+	    "ready", "stopping" };
+
+	return names[s];
+}
+
+static struct sup_proc *
+sup_add(const struct sup_spec *spec, const char *id)
+{
+	struct sup_proc *p, **tail;
+
+	p = xcalloc(1, sizeof(*p));
+	p->spec = spec;
+	p->id = xstrdup(id);
+	p->pid = -1;
+	p->state = PROC_DOWN;
+	for (tail = &sup_list; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = p;
+	return p;
+}
+
+static void
+sup_remove(struct sup_proc *dead)
+{
+	struct sup_proc **pp;
+
+	for (pp = &sup_list; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == dead) {
+			*pp = dead->next;
+			break;
+		}
+	}
+	if (dead->timer != NULL)
+		event_free(dead->timer);
+	if (dead->chan != NULL)
+		chan_free(dead->chan);
+	free(dead->id);
+	free(dead);
+}
+
+static int
+sup_ready(const char *role)
+{
+	struct sup_proc *p = sup_find(role);
+
+	return p != NULL && p->state == PROC_READY;
+}
+
+/* ---- health, told to http ---- */
+
+int
+sup_health(const char **reason)
+{
+	struct sup_proc *cm = sup_find("connmgr");
+	static const char *const need[] = { "connmgr", "replication",
+	    "collector", "shapecache" };
+	size_t i;
+
+	*reason = "";
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!sup_ready(need[i]))
+			break;
+	if (i == sizeof(need) / sizeof(need[0]))
+		return HEALTH_ACTIVE;
+	if (cm != NULL)
+		*reason = cm->state_detail;
+	if (cm != NULL && strcmp(cm->state_word, "waiting_lock") == 0)
+		return HEALTH_WAITING;
+	return HEALTH_STARTING;
+}
+
+static void
+sup_tell_health(int force)
+{
+	struct sup_proc *h = sup_find("http");
+	struct mbuf m;
+	const char *reason;
+	int health = sup_health(&reason);
+
+	if (h == NULL || h->chan == NULL || h->state != PROC_READY)
+		return;
+	if (!force && health == sup_last_health)
+		return;
+	sup_last_health = health;
+	mbuf_init(&m);
+	mbuf_u8(&m, (uint8_t)health);
+	mbuf_str(&m, reason);
+	if (chan_sendm(h->chan, MSG_HEALTH, 0, &m) == -1)
+		log_debug("http channel closed");
+	mbuf_free(&m);
+}
+
+/* ---- frames from children ---- */
+
+static void
+sup_on_spawn(const struct frame *f)
+{
+	struct mreader r;
+	struct sup_proc *p;
+	char *handle;
+
+	mr_init(&r, f->data, f->len);
+	handle = mr_str(&r);
+	if (r.err || *handle == '\0' || strchr(handle, '/') != NULL) {
+		log_warnx("bad SPAWN frame");
+	} else if ((p = sup_find(handle)) == NULL) {
+		sup_add(&sup_consumer_spec, handle);
+	} else if (p->removed) {
+		/* asked for again while a group restart stops it */
+		p->removed = 0;
+		p->restart_now = 1;
+	}
+	free(handle);
+	sup_reconcile();
+}
+
+static void
+sup_on_stop_consumer(const struct frame *f)
+{
+	struct mreader r;
+	struct sup_proc *p;
+	char *handle;
+
+	mr_init(&r, f->data, f->len);
+	handle = mr_str(&r);
+	if ((p = sup_find(handle)) != NULL && p->spec == &sup_consumer_spec) {
+		p->removed = 1;
+		if (p->pid > 0) {
+			kill(p->pid, SIGTERM);
+			p->state = PROC_STOPPING;
+		} else {
+			sup_remove(p);
+		}
+	}
+	free(handle);
+}
+
+static void
+sup_on_state(struct sup_proc *p, const struct frame *f)
+{
+	struct mreader r;
+	char *word, *detail;
+
+	mr_init(&r, f->data, f->len);
+	word = mr_str(&r);
+	detail = mr_str(&r);
+	snprintf(p->state_word, sizeof(p->state_word), "%s", word);
+	snprintf(p->state_detail, sizeof(p->state_detail), "%s", detail);
+	free(word);
+	free(detail);
+	sup_tell_health(0);
+}
+
+static void
+sup_on_frame(struct chan *c, struct frame *f, void *arg)
+{
+	struct sup_proc *p = arg;
+
+	switch (f->type) {
+	case MSG_READY:
+		if (p->state == PROC_STARTING) {
+			p->state = PROC_READY;
+			p->ready_ms = mono_ms();
+			log_info("%s ready (pid %d)", p->id, (int)p->pid);
+		}
+		if (strcmp(p->id, "http") == 0)
+			sup_tell_health(1);
+		sup_tell_health(0);
+		sup_reconcile();
+		break;
+	case MSG_STATE:
+		sup_on_state(p, f);
+		break;
+	case MSG_SPAWN:
+		sup_on_spawn(f);
+		break;
+	case MSG_STOP_CONSUMER:
+		sup_on_stop_consumer(f);
+		break;
+	case MSG_CTL_REPLY:
+		control_on_shapecache_reply(f->id, f->data, f->len);
+		break;
+	default:
+		log_warnx("%s sent unexpected %s", p->id, msg_name(f->type));
+	}
+	if (f->fd != -1)
+		close(f->fd);
+}
+
+static void
+sup_on_chan_close(struct chan *c, int error, void *arg)
+{
+	struct sup_proc *p = arg;
+
+	/* The death itself is handled when the pid is reaped. */
+	if (error == EPROTO && p->pid > 0) {
+		log_warnx("%s: protocol error on its channel, restarting it", p->id);
+		kill(p->pid, SIGKILL);
+	}
+	chan_free(c);
+	p->chan = NULL;
+}
+
+int
+sup_to_shapecache(uint16_t type, uint32_t id, const void *d, size_t n)
+{
+	struct sup_proc *p = sup_find("shapecache");
+
+	if (p == NULL || p->chan == NULL || p->state != PROC_READY)
+		return -1;
+	return chan_send(p->chan, type, id, d, n, -1);
+}
+
+/* ---- spawning ---- */
+
+static void
+sup_exec_child(struct sup_proc *p, int fd)
+{
+	char title[64];
+	char *argv[6];
+	int i = 0;
+
+	if (dup2(fd, PROC_ROOT_FD) == -1)
+		_exit(127);
+	close_range(PROC_ROOT_FD + 1, ~0U, 0);
+	setpgid(0, 0);
+	signal(SIGPIPE, SIG_DFL);
+	snprintf(title, sizeof(title), "electricd: %s", p->spec->role);
+	argv[i++] = title;
+	argv[i++] = "--role";
+	argv[i++] = (char *)p->spec->role;
+	if (p->spec == &sup_consumer_spec) {
+		argv[i++] = "--shape";
+		argv[i++] = p->id;
+	}
+	argv[i] = NULL;
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+static int
+sup_spawn(struct sup_proc *p)
+{
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("socketpair");
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		sup_exec_child(p, sp[1]);
+	}
+	close(sp[1]);
+	p->pid = pid;
+	p->state = PROC_STARTING;
+	p->started_ms = mono_ms();
+	p->state_word[0] = p->state_detail[0] = '\0';
+	p->chan = chan_new(sup_base, sp[0], "root", FRAME_MAX_CTL, sup_on_frame,
+	    sup_on_chan_close, p);
+	log_debug("started %s (pid %d)", p->id, (int)pid);
+	return 0;
+}
+
+static void
+sup_reconcile(void)
+{
+	struct sup_proc *p;
+
+	if (sup_stopping)
+		return;
+	for (p = sup_list; p != NULL; p = p->next) {
+		if (p->state != PROC_DOWN || p->removed)
+			continue;
+		if (p->spec->needs != NULL && !sup_ready(p->spec->needs))
+			continue;
+		if (sup_spawn(p) == -1)
+			p->state = PROC_DOWN;
+	}
+}
+
+/* ---- deaths and strategies ---- */
+
+static int
+sup_group_within(const char *group, const char *ancestor)
+{
+	const struct sup_group *g;
+
+	while (group != NULL) {
+		if (strcmp(group, ancestor) == 0)
+			return 1;
+		g = sup_group_find(group);
+		group = g != NULL ? g->parent : NULL;
+	}
+	return 0;
+}
+
+static int
+sup_spec_index(const struct sup_spec *s)
+{
+	int i;
+
+	for (i = 0; sup_specs[i].role != NULL; i++)
+		if (&sup_specs[i] == s)
+			return i;
+	return 1000;	/* consumers: after every static child */
+}
+
+/* Is q taken down with dead, under dead's group strategy? */
+static int
+sup_affected(const struct sup_proc *dead, const struct sup_proc *q)
+{
+	const struct sup_group *g = sup_group_find(dead->spec->group);
+	int in_sub;
+
+	if (q == dead || g == NULL)
+		return 0;
+	in_sub = strcmp(q->spec->group, g->name) != 0 &&
+	    sup_group_within(q->spec->group, g->name);
+	switch (g->strategy) {
+	case SUP_ONE_FOR_ONE:
+		return 0;
+	case SUP_ONE_FOR_ALL:
+		return sup_group_within(q->spec->group, g->name);
+	case SUP_REST_FOR_ONE:
+		if (in_sub)
+			return 1;
+		return strcmp(q->spec->group, g->name) == 0 &&
+		    sup_spec_index(q->spec) > sup_spec_index(dead->spec);
+	}
+	return 0;
+}
+
+static void
+sup_cascade(struct sup_proc *dead)
+{
+	struct sup_proc *q;
+
+	for (q = sup_list; q != NULL; q = q->next) {
+		if (!sup_affected(dead, q))
+			continue;
+		if (q->spec == &sup_consumer_spec)
+			q->removed = 1;	/* the new shapecache respawns it */
+		if (q->pid > 0 && q->state != PROC_STOPPING) {
+			log_info("stopping %s with %s (%s)", q->id, dead->id,
+			    sup_strategy_name(sup_group_find(dead->spec->group)->strategy));
+			kill(q->pid, SIGTERM);
+			q->state = PROC_STOPPING;
+		}
+		q->restart_now = 1;
+	}
+}
+
+static void
+sup_backoff_done(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sup_proc *p = arg;
+
+	if (p->state == PROC_BACKOFF)
+		p->state = PROC_DOWN;
+	sup_reconcile();
+}
+
+static void
+sup_schedule_restart(struct sup_proc *p)
+{
+	struct timeval tv;
+
+	if (p->ready_ms != 0 && mono_ms() - p->ready_ms >= SUP_STABLE_MS)
+		p->backoff_ms = 0;
+	p->backoff_ms = p->backoff_ms == 0 ? SUP_BACKOFF_MIN_MS :
+	    p->backoff_ms * 2;
+	if (p->backoff_ms > SUP_BACKOFF_MAX_MS)
+		p->backoff_ms = SUP_BACKOFF_MAX_MS;
+	p->state = PROC_BACKOFF;
+	if (p->timer == NULL)
+		p->timer = evtimer_new(sup_base, sup_backoff_done, p);
+	tv.tv_sec = (time_t)(p->backoff_ms / 1000);
+	tv.tv_usec = (suseconds_t)(p->backoff_ms % 1000) * 1000;
+	evtimer_add(p->timer, &tv);
+	log_info("restarting %s in %llu ms", p->id,
+	    (unsigned long long)p->backoff_ms);
+}
+
+static void
+sup_describe_exit(struct sup_proc *p, int status)
+{
+	if (WIFEXITED(status))
+		snprintf(p->last_exit, sizeof(p->last_exit), "exit %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(p->last_exit, sizeof(p->last_exit), "signal %d",
+		    WTERMSIG(status));
+}
+
+static void
+sup_on_death(struct sup_proc *p, int status)
+{
+	int by_us = p->restart_now || p->state == PROC_STOPPING;
+	int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	sup_describe_exit(p, status);
+	p->pid = -1;
+	if (p->chan != NULL) {
+		chan_free(p->chan);
+		p->chan = NULL;
+	}
+	if (!by_us)
+		log_warnx("%s died (%s)", p->id, p->last_exit);
+	if (sup_stopping)
+		return;
+	if (p->removed || (clean && !by_us && p->spec->restart != SUP_PERMANENT)) {
+		sup_remove(p);
+		return;
+	}
+	p->restarts++;
+	if (!by_us)
+		sup_cascade(p);
+	if (by_us) {
+		p->restart_now = 0;
+		p->state = PROC_DOWN;
+	} else {
+		sup_schedule_restart(p);
+	}
+	sup_tell_health(0);
+}
+
+static void
+sup_on_sigchld(evutil_socket_t sig, short ev, void *arg)
+{
+	struct sup_proc *p;
+	pid_t pid;
+	int status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((p = sup_find_pid(pid)) != NULL)
+			sup_on_death(p, status);
+	}
+	if (sup_stopping)
+		sup_stop_next_stage();
+	else
+		sup_reconcile();
+}
+
+int
+sup_restart(const char *id)
+{
+	struct sup_proc *p = sup_find(id);
+
+	if (p == NULL)
+		return -1;
+	if (p->pid > 0) {
+		log_info("restart of %s requested", id);
+		p->restart_now = 1;
+		kill(p->pid, SIGTERM);
+		p->state = PROC_STOPPING;
+		if (p->spec != &sup_consumer_spec)
+			sup_cascade(p);
+	}
+	return 0;
+}
+
+/* ---- orderly stop: stages by stop_stage, lowest first ---- */
+
+static void
+sup_stop_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sup_proc *p;
+
+	for (p = sup_list; p != NULL; p = p->next)
+		if (p->pid > 0 && p->spec->stop_stage <= sup_stop_stage) {
+			log_warnx("%s did not stop in time, killing it", p->id);
+			kill(p->pid, SIGKILL);
+		}
+}
+
+static void
+sup_stop_next_stage(void)
+{
+	struct sup_proc *p;
+	struct timeval tv = { SUP_STOP_STAGE_MS / 1000, 0 };
+	int alive;
+
+	for (;;) {
+		alive = 0;
+		for (p = sup_list; p != NULL; p = p->next)
+			if (p->pid > 0 && p->spec->stop_stage <= sup_stop_stage)
+				alive = 1;
+		if (alive)
+			return;
+		if (++sup_stop_stage > 4) {
+			log_info("stopped");
+			exit(0);
+		}
+		for (p = sup_list; p != NULL; p = p->next)
+			if (p->pid > 0 && p->spec->stop_stage == sup_stop_stage) {
+				kill(p->pid, SIGTERM);
+				p->state = PROC_STOPPING;
+			}
+		evtimer_add(sup_stop_timer, &tv);
+	}
+}
+
+static void
+sup_on_stop_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct sup_proc *p;
+
+	if (sup_stopping) {
+		log_info("second stop signal: stopping at once");
+		for (p = sup_list; p != NULL; p = p->next)
+			if (p->pid > 0)
+				kill(p->pid, SIGKILL);
+		exit(1);
+	}
+	log_info("stopping (signal %d)", (int)sig);
+	sup_stopping = 1;
+	sup_stop_stage = -1;
+	sup_stop_timer = evtimer_new(sup_base, sup_stop_timeout, NULL);
+	sup_stop_next_stage();
+}
+
+void
+sup_main(void)
+{
+	struct event *ev;
+	const struct sup_spec *s;
+	static const int stop_sigs[] = { SIGTERM, SIGINT, SIGQUIT };
+	size_t i;
+
+	sup_start_ms = mono_ms();
+	signal(SIGPIPE, SIG_IGN);
+	if ((sup_base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	ev = evsignal_new(sup_base, SIGCHLD, sup_on_sigchld, NULL);
+	event_add(ev, NULL);
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++) {
+		ev = evsignal_new(sup_base, stop_sigs[i], sup_on_stop_signal, NULL);
+		event_add(ev, NULL);
+	}
+	if (control_listen(sup_base) == -1)
+		fatal("control socket");
+	for (s = sup_specs; s->role != NULL; s++)
+		sup_add(s, s->role);
+	sup_reconcile();
+	event_base_dispatch(sup_base);
+	fatalx("event loop ended");
+}

@@ -1,0 +1,83 @@
+/*
+ * sup: the root supervisor's process table and restart logic.
+ * The tree is data (childspec.c): groups with a strategy, children with a
+ * restart type and the children they wait for.  sup.c starts what may run,
+ * reaps through a libevent SIGCHLD event, and applies the strategies.
+ */
+#ifndef ELECTRICD_SUP_H
+#define ELECTRICD_SUP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct chan;
+struct event;
+struct event_base;
+
+enum sup_strategy { SUP_ONE_FOR_ONE, SUP_REST_FOR_ONE, SUP_ONE_FOR_ALL };
+enum sup_restart { SUP_PERMANENT, SUP_TRANSIENT, SUP_TEMPORARY };
+
+struct sup_group {
+	const char		*name;
+	const char		*parent;
+	enum sup_strategy	 strategy;
+};
+
+struct sup_spec {
+	const char		*role;
+	const char		*group;
+	enum sup_restart	 restart;
+	const char		*needs;	/* role that must be READY first, or NULL */
+	int			 stop_stage; /* order of shutdown: lower stops first */
+};
+
+extern const struct sup_group sup_groups[];
+extern const struct sup_spec sup_specs[];
+extern const struct sup_spec sup_consumer_spec;
+const char *sup_strategy_name(enum sup_strategy);
+const struct sup_group *sup_group_find(const char *name);
+
+enum sup_state {
+	PROC_DOWN,		/* not running, may be started when allowed */
+	PROC_BACKOFF,		/* waiting for its restart timer */
+	PROC_STARTING,		/* forked, no READY yet */
+	PROC_READY,
+	PROC_STOPPING		/* sent SIGTERM */
+};
+
+struct sup_proc {
+	const struct sup_spec	*spec;
+	char			*id;		/* role, or the shape handle */
+	pid_t			 pid;
+	enum sup_state		 state;
+	struct chan		*chan;
+	int			 restarts;
+	uint64_t		 started_ms;
+	uint64_t		 ready_ms;
+	uint64_t		 backoff_ms;
+	char			 last_exit[48];
+	int			 restart_now;	/* stopped by us: restart at once */
+	int			 removed;	/* consumer: forget after exit */
+	char			 state_word[24]; /* from MSG_STATE */
+	char			 state_detail[256];
+	struct event		*timer;
+	struct sup_proc		*next;
+};
+
+struct sup_proc *sup_procs(void);
+struct sup_proc *sup_find(const char *id);
+const char *sup_state_name(enum sup_state);
+int sup_health(const char **reason);
+uint64_t sup_uptime_ms(void);
+/* restart a role or consumer on request; -1 if unknown. */
+int sup_restart(const char *id);
+/* Run the root: never returns. */
+void sup_main(void) __attribute__((noreturn));
+/* Sends a frame to the shapecache over its root channel; -1 if down. */
+int sup_to_shapecache(uint16_t type, uint32_t id, const void *, size_t);
+
+/* control.c */
+int control_listen(struct event_base *);
+void control_on_shapecache_reply(uint32_t id, const uint8_t *, size_t);
+
+#endif
