@@ -1,0 +1,336 @@
+/*
+ * test_collector: the collector's routing and acknowledgement rules, black
+ * box.  A real collector process (collector_main in a forked child) is
+ * driven over its real sockets by a fake replication client and fake
+ * consumers speaking the framed protocol.
+ */
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "config.h"
+#include "frame.h"
+#include "msg.h"
+#include "proc.h"
+#include "roles.h"
+
+Suite *collector_suite(void);
+
+static char col_dir[] = "/tmp/electricd-col-XXXXXX";
+static pid_t col_pid;
+static int col_rootfd;
+
+static int
+col_connect(const char *role)
+{
+	char *path = xasprintf("%s/run/collector.sock", col_dir);
+	int fd = -1, i;
+
+	for (i = 0; i < 200 && fd == -1; i++) {
+		fd = unix_connect(path);
+		if (fd == -1)
+			usleep(10000);
+	}
+	free(path);
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(frame_hello_blocking(fd, role), 0);
+	return fd;
+}
+
+/* Next frame within ms, skipping nothing; -1 on timeout. */
+static int
+col_read(int fd, int ms, struct frame *f)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	if (poll(&p, 1, ms) <= 0)
+		return -1;
+	return frame_read_blocking(fd, FRAME_MAX_DEFAULT, f);
+}
+
+static void
+col_expect(int fd, uint16_t type, struct frame *f)
+{
+	ck_assert_msg(col_read(fd, 2000, f) == 0, "expected %s, got nothing",
+	    msg_name(type));
+	ck_assert_msg(f->type == type, "expected %s, got %s", msg_name(type),
+	    msg_name(f->type));
+}
+
+static void
+col_expect_none(int fd, int ms)
+{
+	struct frame f;
+
+	if (col_read(fd, ms, &f) == 0)
+		ck_abort_msg("unexpected %s", msg_name(f.type));
+}
+
+static void
+col_send(int fd, uint16_t type, const struct mbuf *m)
+{
+	ck_assert_int_eq(frame_write_blocking(fd, type, 0, m ? m->p : NULL,
+	    m ? m->len : 0, -1), 0);
+}
+
+static void
+col_subscribe(int fd, const char *handle, const char *table)
+{
+	struct mbuf m;
+	struct frame f;
+
+	mbuf_init(&m);
+	mbuf_str(&m, handle);
+	mbuf_str(&m, "public");
+	mbuf_str(&m, table);
+	mbuf_u64(&m, 0);
+	col_send(fd, MSG_SUBSCRIBE, &m);
+	mbuf_free(&m);
+	col_expect(fd, MSG_SUBSCRIBED, &f);
+	free((void *)f.data);
+}
+
+static void
+col_relation(int rfd, uint32_t relid, const char *table)
+{
+	struct mbuf m;
+
+	mbuf_init(&m);
+	mbuf_u32(&m, relid);
+	mbuf_str(&m, "public");
+	mbuf_str(&m, table);
+	mbuf_u8(&m, 'f');
+	mbuf_u16(&m, 1);
+	mbuf_u8(&m, 1);
+	mbuf_str(&m, "id");
+	mbuf_u32(&m, 23);
+	mbuf_i32(&m, -1);
+	col_send(rfd, MSG_RELATION, &m);
+	mbuf_free(&m);
+}
+
+/* A one-insert transaction on relid committed at lsn. */
+static void
+col_txn(int rfd, uint32_t relid, uint64_t lsn)
+{
+	struct mbuf m;
+
+	mbuf_init(&m);
+	mbuf_u64(&m, 0); mbuf_u64(&m, lsn); mbuf_u64(&m, 1); mbuf_u32(&m, 700);
+	col_send(rfd, MSG_BEGIN, &m);
+	mbuf_reset(&m);
+	mbuf_u32(&m, relid); mbuf_u8(&m, 'I'); mbuf_u32(&m, 0);
+	mbuf_u8(&m, 0); mbuf_u8(&m, 1); mbuf_u16(&m, 1); mbuf_u8(&m, 't');
+	mbuf_str(&m, "1");
+	col_send(rfd, MSG_CHANGE, &m);
+	mbuf_reset(&m);
+	mbuf_u64(&m, 0); mbuf_u64(&m, lsn); mbuf_u64(&m, lsn + 8); mbuf_u64(&m, 1);
+	col_send(rfd, MSG_COMMIT, &m);
+	mbuf_free(&m);
+}
+
+/* Reads BEGIN [RELATION] CHANGE COMMIT on a consumer; returns the seq. */
+static uint64_t
+col_recv_txn(int cfd, uint64_t want_lsn)
+{
+	struct frame f;
+	struct mreader r;
+	uint64_t seq;
+
+	col_expect(cfd, MSG_BEGIN, &f);
+	mr_init(&r, f.data, f.len);
+	seq = mr_u64(&r);
+	ck_assert_uint_eq(mr_u64(&r), want_lsn);
+	free((void *)f.data);
+	ck_assert_int_eq(col_read(cfd, 2000, &f), 0);
+	if (f.type == MSG_RELATION) {
+		free((void *)f.data);
+		ck_assert_int_eq(col_read(cfd, 2000, &f), 0);
+	}
+	ck_assert_int_eq(f.type, MSG_CHANGE);
+	free((void *)f.data);
+	col_expect(cfd, MSG_COMMIT, &f);
+	mr_init(&r, f.data, f.len);
+	ck_assert_uint_eq(mr_u64(&r), seq);
+	free((void *)f.data);
+	return seq;
+}
+
+static uint64_t
+col_expect_ack(int rfd)
+{
+	struct frame f;
+	struct mreader r;
+	uint64_t lsn;
+
+	col_expect(rfd, MSG_ACK, &f);
+	mr_init(&r, f.data, f.len);
+	lsn = mr_u64(&r);
+	free((void *)f.data);
+	return lsn;
+}
+
+static void
+col_flushed(int cfd, uint64_t seq)
+{
+	struct mbuf m;
+
+	mbuf_init(&m);
+	mbuf_u64(&m, seq);
+	col_send(cfd, MSG_FLUSHED, &m);
+	mbuf_free(&m);
+}
+
+static void
+col_setup(void)
+{
+	int sp[2];
+	char *run;
+
+	ck_assert_ptr_nonnull(mkdtemp(col_dir));
+	run = xasprintf("%s/run", col_dir);
+	ck_assert_int_eq(mkdir_p(run, 0700), 0);
+	free(run);
+	setenv("ELECTRIC_STORAGE_DIR", col_dir, 1);
+	setenv("ELECTRIC_LOG_LEVEL", "error", 1);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	if ((col_pid = fork()) == 0) {
+		dup2(sp[1], PROC_ROOT_FD);
+		close(sp[0]);
+		_exit(collector_main());
+	}
+	close(sp[1]);
+	col_rootfd = sp[0];
+}
+
+static void
+col_teardown(void)
+{
+	kill(col_pid, SIGKILL);
+	waitpid(col_pid, NULL, 0);
+	close(col_rootfd);
+	if (rm_rf(col_dir) == -1)
+		abort();
+}
+
+START_TEST(test_ack_after_flush)
+{
+	int rfd, cfd;
+	uint64_t seq;
+
+	rfd = col_connect("replication");
+	cfd = col_connect("consumer");
+	col_subscribe(cfd, "h1", "items");
+	col_relation(rfd, 100, "items");
+	col_txn(rfd, 100, 1000);
+	seq = col_recv_txn(cfd, 1000);
+	col_expect_none(rfd, 200);		/* not durable yet: no ACK */
+	col_flushed(cfd, seq);
+	ck_assert_uint_eq(col_expect_ack(rfd), 1008);
+}
+END_TEST
+
+START_TEST(test_unrelated_txn_acked_at_once)
+{
+	int rfd, cfd;
+
+	rfd = col_connect("replication");
+	cfd = col_connect("consumer");
+	col_subscribe(cfd, "h1", "items");
+	col_relation(rfd, 200, "other");
+	col_txn(rfd, 200, 2000);
+	ck_assert_uint_eq(col_expect_ack(rfd), 2008);
+	col_expect_none(cfd, 200);		/* not routed to items' shape */
+}
+END_TEST
+
+START_TEST(test_keepalive_acks_when_idle)
+{
+	struct mbuf m;
+	int rfd;
+
+	rfd = col_connect("replication");
+	mbuf_init(&m);
+	mbuf_u64(&m, 5555);
+	col_send(rfd, MSG_KEEPALIVE, &m);
+	mbuf_free(&m);
+	ck_assert_uint_eq(col_expect_ack(rfd), 5555);
+}
+END_TEST
+
+START_TEST(test_down_consumer_blocks_and_rewinds)
+{
+	struct frame f;
+	int rfd, cfd;
+	uint64_t seq;
+
+	rfd = col_connect("replication");
+	cfd = col_connect("consumer");
+	col_subscribe(cfd, "h1", "items");
+	col_relation(rfd, 100, "items");
+	col_txn(rfd, 100, 1000);
+	(void)col_recv_txn(cfd, 1000);
+	close(cfd);				/* dies before flushing */
+	usleep(100000);
+	col_txn(rfd, 100, 1100);		/* missed while down */
+	col_expect_none(rfd, 300);		/* the slot must not move */
+	cfd = col_connect("consumer");
+	col_subscribe(cfd, "h1", "items");
+	col_expect(rfd, MSG_REWIND, &f);	/* back: replay from the slot */
+	free((void *)f.data);
+	col_send(rfd, MSG_REWOUND, NULL);
+	col_relation(rfd, 100, "items");
+	col_txn(rfd, 100, 1000);
+	col_txn(rfd, 100, 1100);
+	seq = col_recv_txn(cfd, 1000);
+	col_flushed(cfd, seq);
+	ck_assert_uint_eq(col_expect_ack(rfd), 1008);
+	seq = col_recv_txn(cfd, 1100);
+	col_flushed(cfd, seq);
+	ck_assert_uint_eq(col_expect_ack(rfd), 1108);
+}
+END_TEST
+
+START_TEST(test_two_consumers_min_durable)
+{
+	int rfd, c1, c2;
+	uint64_t s1, s2;
+
+	rfd = col_connect("replication");
+	c1 = col_connect("consumer");
+	c2 = col_connect("consumer");
+	col_subscribe(c1, "h1", "items");
+	col_subscribe(c2, "h2", "items");
+	col_relation(rfd, 100, "items");
+	col_txn(rfd, 100, 1000);
+	s1 = col_recv_txn(c1, 1000);
+	s2 = col_recv_txn(c2, 1000);
+	col_flushed(c1, s1);
+	col_expect_none(rfd, 200);		/* h2 has not flushed */
+	col_flushed(c2, s2);
+	ck_assert_uint_eq(col_expect_ack(rfd), 1008);
+}
+END_TEST
+
+Suite *
+collector_suite(void)
+{
+	Suite *s = suite_create("collector");
+	TCase *tc = tcase_create("routing");
+
+	tcase_add_checked_fixture(tc, col_setup, col_teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_ack_after_flush);
+	tcase_add_test(tc, test_unrelated_txn_acked_at_once);
+	tcase_add_test(tc, test_keepalive_acks_when_idle);
+	tcase_add_test(tc, test_down_consumer_blocks_and_rewinds);
+	tcase_add_test(tc, test_two_consumers_min_durable);
+	suite_add_tcase(s, tc);
+	return s;
+}
