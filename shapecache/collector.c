@@ -12,6 +12,9 @@
  * consumer is back, the collector asks replication to rewind (restart from
  * the slot): everything after the confirmed position is sent again, and
  * consumers skip what they already hold.  So nothing is lost or duplicated.
+ * At start every shape in meta.db is such a "down" subscriber until its
+ * consumer subscribes: a transaction for it that arrives first is never
+ * acknowledged as if no shape wanted it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include "config.h"
 #include "frame.h"
 #include "log.h"
+#include "meta.h"
 #include "msg.h"
 #include "proc.h"
 #include "roles.h"
@@ -94,6 +98,40 @@ col_rel_find(uint32_t relid)
 		if (r->relid == relid)
 			return r;
 	return NULL;
+}
+
+static struct col_sub *col_sub_find(const char *handle);
+
+static struct col_sub *
+col_sub_add(const char *handle, const char *schema, const char *table)
+{
+	struct col_sub *s = xcalloc(1, sizeof(*s));
+
+	s->handle = xstrdup(handle);
+	s->schema = xstrdup(schema);
+	s->table = xstrdup(table);
+	s->next = col_subs;
+	col_subs = s;
+	return s;
+}
+
+static int
+col_load_shape(const struct meta_shape *m, void *arg)
+{
+	if (col_sub_find(m->handle) == NULL)
+		col_sub_add(m->handle, m->schema_name, m->table_name);
+	return 0;
+}
+
+/* Every known shape starts as a down subscriber (see the header). */
+static void
+col_load_shapes(void)
+{
+	struct sqlite3 *db = meta_open(cfg.meta_path);
+
+	if (db == NULL || meta_shape_each(db, col_load_shape, NULL) == -1)
+		fatalx("cannot load shapes from %s", cfg.meta_path);
+	meta_close(db);
 }
 
 static struct col_sub *
@@ -451,10 +489,7 @@ col_on_subscribe(struct chan *c, const struct frame *f)
 		goto out;
 	}
 	if ((s = col_sub_find(handle)) == NULL) {
-		s = xcalloc(1, sizeof(*s));
-		s->handle = xstrdup(handle);
-		s->next = col_subs;
-		col_subs = s;
+		s = col_sub_add(handle, schema, table);
 	} else if (s->chan != NULL && s->chan != c) {
 		log_warnx("consumer %s subscribed twice; replacing", handle);
 		chan_set_arg(s->chan, NULL);
@@ -572,6 +607,7 @@ collector_main(void)
 	root = proc_root_chan(col_base, "collector", NULL, NULL);
 	proc_signals(col_base, NULL, NULL);
 	mbuf_init(&col_begin);
+	col_load_shapes();
 	path = config_sock_path("collector");
 	if ((fd = unix_listen(path)) == -1)
 		fatal("listen %s", path);
