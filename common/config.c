@@ -111,10 +111,13 @@ config_derive(char **err)
 	if (cfg.storage_dir[0] != '/') {
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			fatal("getcwd");
-		s = cfg.storage_dir;
+		char *rel = cfg.storage_dir;
+
+		s = rel;
 		if (s[0] == '.' && s[1] == '/')
 			s += 2;
 		cfg.storage_dir = xasprintf("%s/%s", cwd, s);
+		free(rel);
 	}
 	if (log_parse_level(cfg.log_level, &lvl) == -1) {
 		*err = xasprintf("invalid ELECTRIC_LOG_LEVEL \"%s\"", cfg.log_level);
@@ -133,6 +136,11 @@ config_derive(char **err)
 		*err = xstrdup("chunk bytes and long-poll timeout must be positive");
 		return -1;
 	}
+	free(cfg.run_dir);
+	free(cfg.shapes_dir);
+	free(cfg.meta_path);
+	free(cfg.publication);
+	free(cfg.slot);
 	cfg.run_dir = xasprintf("%s/run", cfg.storage_dir);
 	cfg.shapes_dir = xasprintf("%s/shapes", cfg.storage_dir);
 	cfg.meta_path = xasprintf("%s/meta.db", cfg.storage_dir);

@@ -272,7 +272,7 @@ uint64_t
 hash64(const void *d, size_t n)
 {
 	const unsigned char *p = d;
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a 64 offset basis */
 	size_t i;
 
 	for (i = 0; i < n; i++) {

@@ -25,7 +25,8 @@ static const char catalog_sql_cols[] =
     " CASE WHEN t.typcategory = 'A' THEN et.typname ELSE t.typname END, "
     " CASE WHEN t.typcategory = 'A' THEN greatest(a.attndims, 1) ELSE 0 END, "
     " a.attnotnull, a.atttypmod, "
-    " coalesce(array_position(i.indkey::int2[], a.attnum), 0) "
+    " coalesce(array_position(i.indkey::int2[], a.attnum) "
+    "   - array_lower(i.indkey::int2[], 1) + 1, 0) "  /* int2vector is 0-based */
     "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_type et ON et.oid = t.typelem "
     "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
