@@ -1,0 +1,87 @@
+/*
+ * change: the exact JSON of the Shape API's change messages (PROTOCOL.md
+ * §6.1, §6.4, replica=default), built once by the consumer at write time
+ * and stored ready to serve.  Also the snapshot rows and the snapshot-end
+ * control message.
+ */
+#ifndef ELECTRICD_CHANGE_H
+#define ELECTRICD_CHANGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct change_col {
+	char	*name;
+	int	 pk;		/* index in the primary key, or -1 */
+};
+
+/* A shape's table and columns (the shape's column order = attnum order). */
+struct change_shape {
+	char			*schema;
+	char			*table;
+	size_t			 ncols;
+	struct change_col	*cols;
+	size_t			 npk;
+	size_t			*pk_cols;	/* pk index -> column index */
+};
+
+/* Parses meta's columns JSON ([{"name":..,"type":..,"pk":n|-1}, ...]).
+ * 0, or -1 with a message in *err (malloc'd); change_shape_free is safe
+ * after either. */
+int change_shape_init(struct change_shape *, const char *schema,
+    const char *table, const char *columns_json, char **err) WUR;
+void change_shape_free(struct change_shape *);
+
+/* One column value, as pgoutput sends it (text output under §11.1). */
+#define CHANGE_NULL	'n'
+#define CHANGE_TOAST	'u'	/* unchanged TOASTed value (updates only) */
+#define CHANGE_TEXT	't'
+struct change_val {
+	char		 kind;
+	uint32_t	 len;
+	const char	*s;		/* CHANGE_TEXT only; not NUL-terminated */
+};
+
+/* Where a change comes from. */
+struct change_src {
+	uint64_t	lsn;		/* Begin.final_lsn: offset tx, header lsn */
+	uint32_t	xid;
+	uint32_t	index;		/* 0-based position in the transaction */
+};
+
+/* One encoded message and its offset op (offset tx = src.lsn). */
+struct change_msg {
+	struct sbuf	json;
+	uint64_t	op;
+};
+
+/*
+ * Encodes one change (op 'I', 'U' or 'D') of a row whose tuples are given
+ * in the shape's column order (ncols values each; old or new may be NULL
+ * when absent).  old_full says the old tuple has every column (REPLICA
+ * IDENTITY FULL); otherwise only its key columns are trusted.  Writes 0, 1
+ * or 2 messages (a PK-changing update is a delete at 2*index followed by an
+ * insert at 2*index+1) into out[] (whose sbufs must be initialised) and
+ * returns how many, or -1 for a change that cannot be encoded (bad input).
+ * No message carries "last"; see change_set_last.
+ */
+int change_encode(const struct change_shape *, const struct change_src *,
+    char op, const struct change_val *old, int old_full,
+    const struct change_val *new_, struct change_msg out[2]);
+/* Adds "last":true to the headers of an encoded change message. */
+void change_set_last(struct sbuf *);
+
+/* The key `"<schema>"."<table>"/"<pk1>"/...` (raw, not JSON-escaped). */
+void change_key(struct sbuf *, const struct change_shape *,
+    const struct change_val *row);
+
+/* {"key":..,"value":{..},"headers":{"operation":"insert","relation":[s,t]}} */
+void change_snapshot_row(struct sbuf *, const struct change_shape *,
+    const struct change_val *row);
+/* {"headers":{"control":"snapshot-end","xmin":..,"xmax":..,"xip_list":[..]}} */
+void change_snapshot_end(struct sbuf *, uint64_t xmin, uint64_t xmax,
+    const uint64_t *xip, size_t nxip);
+
+#endif

@@ -1,0 +1,371 @@
+/*
+ * consumer: the process of one shape ("electricd --role consumer --shape
+ * H", started by the root).  It loads the shape from meta.db, opens its log
+ * (shapelog.h), subscribes to the collector, takes the snapshot if it is
+ * not done yet (snapshot.c), then applies the forwarded transactions
+ * (consumer_stream.c) and tells http about every durable change.
+ *
+ * Ordering (§12.4): SUBSCRIBE is acknowledged before the snapshot starts,
+ * so no transaction falls between the snapshot and the stream; frames that
+ * arrive while the snapshot runs wait in a queue and are applied after it,
+ * filtered by the snapshot's visibility.
+ * Exit status: 0 on SIGTERM or for a shape that is gone (never restarted),
+ * 1 on any failure (restarted; replay from the slot covers the gap).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "../shapecache/meta.h"
+#include "../supervisor/roles.h"
+#include "config.h"
+#include "consumer_int.h"
+#include "log.h"
+#include "msg.h"
+#include "proc.h"
+#include "snapshot.h"
+
+#define COLL_RETRY_MS	100
+#define HTTP_RETRY_MS	500
+#define META_SYNC_MS	1000
+
+static struct consumer cons;
+
+void
+cons_fail(struct consumer *c, const char *why)
+{
+	log_warnx("%s; exiting", why);
+	(void)c;
+	exit(1);
+}
+
+static void
+arm_ms(struct event *ev, unsigned ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	evtimer_add(ev, &tv);
+}
+
+/* ---- http ---- */
+
+void
+cons_notify_http(struct consumer *c)
+{
+	const struct shapelog_state *st = shapelog_state(c->sl);
+	struct mbuf mb;
+
+	if (c->http == NULL)
+		return;
+	mbuf_init(&mb);
+	mbuf_str(&mb, c->handle);
+	mbuf_u32(&mb, st->snap_chunks);
+	mbuf_u8(&mb, st->snap_done);
+	mbuf_u64(&mb, st->log_entries);
+	mbuf_u64(&mb, st->last_tx);
+	mbuf_u64(&mb, st->last_op);
+	mbuf_u64(&mb, st->log_chunks);
+	if (chan_sendm(c->http, MSG_SHAPE_NOTIFY, 0, &mb) == -1)
+		log_debug("http channel closed");
+	mbuf_free(&mb);
+}
+
+static void
+http_frame(struct chan *ch, struct frame *f, void *arg)
+{
+	(void)ch; (void)arg;
+	if (f->fd != -1)
+		close(f->fd);
+}
+
+static void
+http_closed(struct chan *ch, int error, void *arg)
+{
+	struct consumer *c = arg;
+
+	log_debug("http channel closed (%d)", error);
+	chan_free(ch);
+	c->http = NULL;
+	arm_ms(c->http_tmr, HTTP_RETRY_MS);
+}
+
+/* Connects in the background; never blocks the consumer on http. */
+static void
+http_try(evutil_socket_t s, short ev, void *arg)
+{
+	struct consumer *c = arg;
+	char *path = config_sock_path("http");
+	int fd;
+
+	(void)s; (void)ev;
+	fd = unix_connect(path);
+	free(path);
+	if (fd == -1) {
+		arm_ms(c->http_tmr, HTTP_RETRY_MS);
+		return;
+	}
+	c->http = chan_new(c->base, fd, "consumer", FRAME_MAX_DEFAULT,
+	    http_frame, http_closed, c);
+	if (c->http == NULL) {
+		arm_ms(c->http_tmr, HTTP_RETRY_MS);
+		return;
+	}
+	cons_notify_http(c);
+}
+
+/* ---- meta.db ---- */
+
+static void
+meta_sync(struct consumer *c)
+{
+	const struct shapelog_state *st = shapelog_state(c->sl);
+
+	if (st->last_tx == c->meta_tx && st->last_op == c->meta_op)
+		return;
+	if (meta_shape_set_latest(c->db, c->handle, st->last_tx, st->last_op) == -1) {
+		log_warnx("meta: cannot record the latest offset");
+		return;
+	}
+	c->meta_tx = st->last_tx;
+	c->meta_op = st->last_op;
+}
+
+static void
+meta_tick(evutil_socket_t s, short ev, void *arg)
+{
+	(void)s; (void)ev;
+	meta_sync(arg);
+}
+
+static void
+load_shape(struct consumer *c)
+{
+	struct meta_shape ms;
+	char *err = NULL;
+	int r;
+
+	if ((c->db = meta_open(cfg.meta_path)) == NULL)
+		fatalx("cannot open %s", cfg.meta_path);
+	if ((r = meta_shape_get(c->db, c->handle, &ms)) == -1)
+		fatalx("meta: cannot read shape %s", c->handle);
+	if (r == 1 || strcmp(ms.state, "deleted") == 0) {
+		log_info("shape %s is gone, stopping", c->handle);
+		if (r == 0)
+			meta_shape_free(&ms);
+		exit(0);
+	}
+	if (change_shape_init(&c->sh, ms.schema_name, ms.table_name, ms.columns,
+	    &err) == -1)
+		fatalx("shape %s: %s", c->handle, err);
+	c->meta_tx = ms.latest_tx;
+	c->meta_op = ms.latest_op;
+	meta_shape_free(&ms);
+}
+
+static void
+open_log(struct consumer *c)
+{
+	int r;
+
+	c->dir = xasprintf("%s/%s", cfg.shapes_dir, c->handle);
+	if ((c->sl = shapelog_open(c->dir, cfg.chunk_bytes)) == NULL)
+		fatal("shape log %s", c->dir);
+	if (!shapelog_state(c->sl)->snap_done)
+		return;
+	if ((r = shapelog_xip_read(c->sl, &c->xip)) == 0)
+		c->have_xip = 1;
+	else
+		log_warnx("%s: no snapshot.xip%s; transactions are not filtered "
+		    "by snapshot visibility", c->dir, r == -1 ? " (unreadable)" : "");
+}
+
+/* ---- collector ---- */
+
+static void
+queue_frame(struct consumer *c, const struct frame *f)
+{
+	struct cons_qframe *q = xmalloc(sizeof(*q) + f->len);
+
+	q->next = NULL;
+	q->type = f->type;
+	q->len = f->len;
+	if (f->len > 0)
+		memcpy(q->data, f->data, f->len);
+	*c->q_tail = q;
+	c->q_tail = &q->next;
+}
+
+static void
+drain_queue(struct consumer *c)
+{
+	struct cons_qframe *q;
+
+	while ((q = c->q_head) != NULL) {
+		c->q_head = q->next;
+		if (c->q_head == NULL)
+			c->q_tail = &c->q_head;
+		cons_stream_frame(c, q->type, q->data, q->len);
+		free(q);
+	}
+}
+
+static void
+on_subscribed(struct consumer *c)
+{
+	proc_ready(c->root);
+	if (!shapelog_state(c->sl)->snap_done) {
+		/* The snapshot runs outside the event loop (consumer_main). */
+		c->state = CONS_SNAPSHOT;
+		event_base_loopbreak(c->base);
+		return;
+	}
+	log_info("subscribed, streaming");
+	c->state = CONS_STREAMING;
+	drain_queue(c);
+}
+
+static void
+coll_frame(struct chan *ch, struct frame *f, void *arg)
+{
+	struct consumer *c = arg;
+
+	(void)ch;
+	if (f->fd != -1)
+		close(f->fd);
+	if (c->state == CONS_STREAMING)
+		cons_stream_frame(c, f->type, f->data, f->len);
+	else if (c->state == CONS_SUBSCRIBING && f->type == MSG_SUBSCRIBED)
+		on_subscribed(c);
+	else
+		queue_frame(c, f);
+}
+
+static void
+coll_closed(struct chan *ch, int error, void *arg)
+{
+	(void)ch;
+	log_warnx("collector channel closed (%d)", error);
+	cons_fail(arg, "lost the collector");
+}
+
+static void
+coll_try(evutil_socket_t s, short ev, void *arg)
+{
+	struct consumer *c = arg;
+	char *path = config_sock_path("collector");
+	struct mbuf mb;
+	int fd;
+
+	(void)s; (void)ev;
+	fd = unix_connect(path);
+	free(path);
+	if (fd == -1 || (c->coll = chan_new(c->base, fd, "consumer",
+	    FRAME_MAX_DEFAULT, coll_frame, coll_closed, c)) == NULL) {
+		arm_ms(c->coll_tmr, COLL_RETRY_MS);
+		return;
+	}
+	mbuf_init(&mb);
+	mbuf_str(&mb, c->handle);
+	mbuf_str(&mb, c->sh.schema);
+	mbuf_str(&mb, c->sh.table);
+	mbuf_u64(&mb, shapelog_state(c->sl)->last_tx);
+	if (chan_sendm(c->coll, MSG_SUBSCRIBE, 0, &mb) == -1)
+		cons_fail(c, "cannot subscribe");
+	mbuf_free(&mb);
+	c->state = CONS_SUBSCRIBING;
+}
+
+/* ---- snapshot ---- */
+
+/* After each closed chunk: tell http, and let the loop run briefly so that
+ * the root and http channels are served (collector frames just queue). */
+static void
+snapshot_chunk(void *arg)
+{
+	struct consumer *c = arg;
+
+	cons_notify_http(c);
+	event_base_loop(c->base, EVLOOP_NONBLOCK);
+}
+
+static void
+run_snapshot(struct consumer *c)
+{
+	chan_pause_read(c->coll, 1);
+	log_info("taking the snapshot of %s.%s", c->sh.schema, c->sh.table);
+	if (snapshot_take(cfg.database_url, &c->sh, c->sl, &c->xip,
+	    snapshot_chunk, c) == -1)
+		cons_fail(c, "snapshot failed");
+	c->have_xip = 1;
+	if (meta_shape_set_snapshot(c->db, c->handle, c->xip.xmin, 1) == -1 ||
+	    meta_shape_set_state(c->db, c->handle, "active") == -1)
+		log_warnx("meta: cannot record the snapshot");
+	cons_notify_http(c);
+	c->state = CONS_STREAMING;
+	drain_queue(c);
+	chan_pause_read(c->coll, 0);
+}
+
+/* ---- process ---- */
+
+static void
+flush_cb(evutil_socket_t s, short ev, void *arg)
+{
+	(void)s; (void)ev;
+	cons_stream_flush(arg);
+}
+
+static void
+cons_stop(void *arg)
+{
+	struct consumer *c = arg;
+
+	if (c->state == CONS_STREAMING)
+		cons_stream_stop(c);
+	meta_sync(c);
+	log_info("stopping");
+	exit(0);
+}
+
+static void
+make_events(struct consumer *c)
+{
+	struct timeval sec = { META_SYNC_MS / 1000, 0 };
+
+	c->flush_ev = event_new(c->base, -1, 0, flush_cb, c);
+	c->coll_tmr = evtimer_new(c->base, coll_try, c);
+	c->http_tmr = evtimer_new(c->base, http_try, c);
+	c->meta_tmr = event_new(c->base, -1, EV_PERSIST, meta_tick, c);
+	if (c->flush_ev == NULL || c->coll_tmr == NULL || c->http_tmr == NULL ||
+	    c->meta_tmr == NULL)
+		fatalx("event_new");
+	event_add(c->meta_tmr, &sec);
+	arm_ms(c->coll_tmr, 0);
+	arm_ms(c->http_tmr, 0);
+}
+
+int
+consumer_main(const char *handle)
+{
+	struct consumer *c = &cons;
+
+	c->handle = xstrdup(handle);
+	c->q_tail = &c->q_head;
+	c->base = proc_init("consumer", handle);
+	c->root = proc_root_chan(c->base, "consumer", NULL, NULL);
+	proc_signals(c->base, cons_stop, c);
+	load_shape(c);
+	open_log(c);
+	cons_stream_init(c);
+	make_events(c);
+	for (;;) {
+		event_base_dispatch(c->base);
+		if (c->state != CONS_SNAPSHOT || shapelog_state(c->sl)->snap_done)
+			break;
+		run_snapshot(c);
+	}
+	log_warnx("event loop ended");
+	return 1;
+}

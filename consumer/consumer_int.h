@@ -1,0 +1,99 @@
+/*
+ * consumer_int: the state of a consumer process, shared by consumer.c
+ * (process, connections, snapshot) and consumer_stream.c (applying the
+ * replication stream).  Private to those two files.
+ */
+#ifndef ELECTRICD_CONSUMER_INT_H
+#define ELECTRICD_CONSUMER_INT_H
+
+#include <stdint.h>
+
+#include "change.h"
+#include "frame.h"
+#include "shapelog.h"
+
+struct event;
+struct event_base;
+struct sqlite3;
+
+enum cons_state {
+	CONS_CONNECTING,	/* waiting for the collector socket */
+	CONS_SUBSCRIBING,	/* SUBSCRIBE sent, waiting for SUBSCRIBED */
+	CONS_SNAPSHOT,		/* snapshot pending or running: frames queue */
+	CONS_STREAMING		/* applying transactions */
+};
+
+/* pgoutput relation -> shape columns. */
+struct cons_rel {
+	uint32_t	 relid;
+	char		 replident;	/* 'f' full, 'd' default, ... */
+	uint16_t	 ncols;
+	int		*map;		/* relation column -> shape column or -1 */
+};
+
+/* A frame received while the snapshot runs. */
+struct cons_qframe {
+	struct cons_qframe	*next;
+	uint16_t		 type;
+	uint32_t		 len;
+	uint8_t			 data[];
+};
+
+struct cons_txn {
+	int		active;
+	int		skip;
+	uint64_t	seq;
+	uint64_t	lsn;		/* Begin.final_lsn */
+	uint32_t	xid;
+	uint64_t	appended;	/* entries given to shapelog_append */
+};
+
+struct consumer {
+	struct event_base	*base;
+	char			*handle;
+	char			*dir;
+	enum cons_state		 state;
+	struct chan		*root, *coll, *http;
+	struct sqlite3		*db;
+	struct change_shape	 sh;
+	struct shapelog		*sl;
+	struct shapelog_xip	 xip;
+	int			 have_xip;
+
+	struct cons_qframe	*q_head, **q_tail;
+	struct cons_rel		*rels;
+	size_t			 nrels;
+
+	struct cons_txn		 tx;
+	uint64_t		 applied_lsn;	/* last transaction taken */
+	struct change_val	*oldv, *newv;	/* scratch, shape order */
+	struct change_msg	 out[2];
+	struct sbuf		 held;		/* last message of the txn so far */
+	uint64_t		 held_op;
+	int			 have_held;
+	int			 dirty;		/* appended, not committed */
+	int			 ack_pending;
+	uint64_t		 ack_seq;
+	uint64_t		 npending;	/* transactions awaiting commit */
+	uint64_t		 pending_since;	/* mono_ms of the first */
+
+	struct event		*flush_ev, *coll_tmr, *http_tmr, *meta_tmr;
+	uint64_t		 meta_tx, meta_op;
+};
+
+/* consumer.c */
+void cons_notify_http(struct consumer *);
+void cons_fail(struct consumer *, const char *why) __attribute__((noreturn));
+
+/* consumer_stream.c */
+void cons_stream_init(struct consumer *);
+/* Handles one frame from the collector (state CONS_STREAMING). */
+void cons_stream_frame(struct consumer *, uint16_t type, const uint8_t *,
+    size_t);
+/* Commits and acknowledges finished transactions, unless the open one
+ * already wrote entries (then its COMMIT does it). */
+void cons_stream_flush(struct consumer *);
+/* SIGTERM: keep what is complete, drop the rest, never ack a partial txn. */
+void cons_stream_stop(struct consumer *);
+
+#endif

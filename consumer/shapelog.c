@@ -1,0 +1,672 @@
+/*
+ * shapelog (writer): the consumer's side of the on-disk shape log whose
+ * format shapelog.h describes.  Only the shape's consumer writes; the http
+ * process reads the same files (shapelog_plan.c) and never serves more than
+ * the durable state the consumer reported.
+ *
+ * Invariants kept here:
+ *  - snapshot.<n> exists only when chunk n is complete and fdatasynced;
+ *    snapshot.done is written only after every chunk and the directory.
+ *  - a log.idx record is written only after the log bytes it covers were
+ *    fdatasynced; bytes in log past the last record are never served and
+ *    are truncated by shapelog_open.
+ *  - main-log offsets are strictly increasing and > 0_inf.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "shapelog.h"
+#include "shapelog_int.h"
+
+#define SNAP_FLUSH_BYTES	(256u * 1024)
+#define LOG_FLUSH_BYTES		(1024u * 1024)
+
+struct shapelog {
+	char			*dir;
+	uint64_t		 chunk_bytes;
+	struct shapelog_state	 st;
+
+	/* snapshot writer */
+	int			 snap_fd;	/* open snapshot.<n>.part or -1 */
+	uint64_t		 snap_bytes;	/* bytes in the open chunk */
+	struct sbuf		 snap_buf;	/* not yet written */
+
+	/* main log */
+	int			 log_fd, idx_fd, chunks_fd;
+	uint64_t		 log_size;	/* durable bytes in log */
+	uint64_t		 written;	/* pending bytes already in the file */
+	struct sbuf		 pend;		/* pending bytes not yet written */
+	struct sbuf		 pend_idx;	/* pending log.idx records */
+	struct sbuf		 pend_chunks;	/* pending log.chunks records */
+	uint64_t		 pend_entries;
+	uint64_t		 fill;		/* bytes in the open main chunk */
+	uint64_t		 fill_durable;
+	uint64_t		 ptx, pop;	/* last appended offset */
+};
+
+/* ---- small file helpers (shared with the reader via shapelog_int.h) ---- */
+
+int
+shapelog_path(char *buf, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(buf, size, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+shapelog_pwrite_all(int fd, const void *p, size_t n, off_t off)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, c, n, off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+int
+shapelog_pread_all(int fd, void *p, size_t n, off_t off)
+{
+	char *c = p;
+	ssize_t r;
+
+	while (n > 0) {
+		r = pread(fd, c, n, off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0) {
+			errno = EIO;
+			return -1;
+		}
+		c += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+open_in(const struct shapelog *sl, const char *name, int flags)
+{
+	char path[SHAPELOG_PATH_MAX];
+
+	if (shapelog_path(path, sizeof(path), sl->dir, name) == -1)
+		return -1;
+	return open(path, flags | O_CLOEXEC, 0600);
+}
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd, r;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* Writes name atomically: name.part, fdatasync, rename. */
+static int
+write_file_atomic(const struct shapelog *sl, const char *name,
+    const char *data, size_t len, int sync)
+{
+	char tmp[SHAPELOG_PATH_MAX], path[SHAPELOG_PATH_MAX];
+	int fd;
+
+	if (shapelog_path(path, sizeof(path), sl->dir, name) == -1 ||
+	    snprintf(tmp, sizeof(tmp), "%s.part", path) >= (int)sizeof(tmp))
+		return -1;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if (write_all(fd, data, len) == -1 || (sync && fdatasync(fd) == -1)) {
+		close(fd);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1)
+		return -1;
+	return 0;
+}
+
+/* ---- recovery ---- */
+
+static int
+is_shape_file(const char *name)
+{
+	return strncmp(name, "snapshot.", 9) == 0 || strcmp(name, "log") == 0 ||
+	    strcmp(name, "log.idx") == 0 || strcmp(name, "log.chunks") == 0;
+}
+
+/* Removes every shape file: the snapshot is incomplete, so nothing that
+ * depends on it (the main log) is meaningful either. */
+static int
+wipe_dir(const struct shapelog *sl)
+{
+	char path[SHAPELOG_PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(sl->dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_shape_file(de->d_name))
+			continue;
+		if (shapelog_path(path, sizeof(path), sl->dir, de->d_name) == 0 &&
+		    unlink(path) == -1 && errno != ENOENT)
+			log_warn("unlink %s", path);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Removes leftover snapshot.*.part files of a finished snapshot. */
+static void
+remove_parts(const struct shapelog *sl)
+{
+	char path[SHAPELOG_PATH_MAX];
+	struct dirent *de;
+	size_t n;
+	DIR *d;
+
+	if ((d = opendir(sl->dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (strncmp(de->d_name, "snapshot.", 9) != 0 || n < 5 ||
+		    strcmp(de->d_name + n - 5, ".part") != 0)
+			continue;
+		if (shapelog_path(path, sizeof(path), sl->dir, de->d_name) == 0)
+			(void)unlink(path);
+	}
+	closedir(d);
+}
+
+/* Snapshot state from the files; an incomplete snapshot wipes the dir. */
+static int
+recover_snapshot(struct shapelog *sl)
+{
+	uint32_t n;
+
+	if (shapelog_snap_scan(sl->dir, &n) == 0) {
+		sl->st.snap_chunks = n;
+		sl->st.snap_done = 1;
+		remove_parts(sl);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return -1;
+	sl->st.snap_chunks = 0;
+	sl->st.snap_done = 0;
+	return wipe_dir(sl);
+}
+
+static int
+file_size(int fd, uint64_t *size)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) == -1)
+		return -1;
+	*size = (uint64_t)sb.st_size;
+	return 0;
+}
+
+/* Drops a partial idx record and records whose bytes the log lacks; then
+ * truncates the log after the last record. */
+static int
+recover_idx(struct shapelog *sl)
+{
+	struct shapelog_rec rec = { 0, 0, 0 };
+	uint64_t isz, lsz, n;
+
+	if (file_size(sl->idx_fd, &isz) == -1 || file_size(sl->log_fd, &lsz) == -1)
+		return -1;
+	n = isz / SHAPELOG_REC_LEN;
+	while (n > 0) {
+		if (shapelog_rec_read(sl->idx_fd, n - 1, &rec) == -1)
+			return -1;
+		if (rec.end <= lsz)
+			break;
+		log_warnx("%s: log shorter than its index, dropping entry %" PRIu64,
+		    sl->dir, n - 1);
+		n--;
+	}
+	if (n * SHAPELOG_REC_LEN != isz &&
+	    ftruncate(sl->idx_fd, (off_t)(n * SHAPELOG_REC_LEN)) == -1)
+		return -1;
+	sl->log_size = n > 0 ? rec.end : 0;
+	if (lsz > sl->log_size && ftruncate(sl->log_fd, (off_t)sl->log_size) == -1)
+		return -1;
+	sl->st.log_entries = n;
+	sl->st.last_tx = n > 0 ? rec.tx : 0;
+	sl->st.last_op = n > 0 ? rec.op : 0;
+	return 0;
+}
+
+/* Drops a partial chunk record and boundaries past the durable entries;
+ * recomputes how full the open chunk is. */
+static int
+recover_chunks(struct shapelog *sl)
+{
+	struct shapelog_rec rec;
+	uint64_t csz, n, b = 0;
+
+	if (file_size(sl->chunks_fd, &csz) == -1)
+		return -1;
+	n = csz / 8;
+	while (n > 0) {
+		if (shapelog_u64_read(sl->chunks_fd, n - 1, &b) == -1)
+			return -1;
+		if (b <= sl->st.log_entries && b > 0)
+			break;
+		n--;
+	}
+	if (n * 8 != csz && ftruncate(sl->chunks_fd, (off_t)(n * 8)) == -1)
+		return -1;
+	sl->st.log_chunks = n;
+	sl->fill = sl->log_size;
+	if (n > 0) {
+		if (shapelog_rec_read(sl->idx_fd, b - 1, &rec) == -1)
+			return -1;
+		sl->fill = sl->log_size - rec.end;
+	}
+	sl->fill_durable = sl->fill;
+	return 0;
+}
+
+static int
+open_main_log(struct shapelog *sl)
+{
+	int fl = O_RDWR | O_CREAT;
+
+	if ((sl->log_fd = open_in(sl, "log", fl)) == -1 ||
+	    (sl->idx_fd = open_in(sl, "log.idx", fl)) == -1 ||
+	    (sl->chunks_fd = open_in(sl, "log.chunks", fl)) == -1)
+		return -1;
+	/* The files may be new: make their names durable before any commit
+	 * relies on them. */
+	if (fsync_dir(sl->dir) == -1)
+		return -1;
+	if (recover_idx(sl) == -1 || recover_chunks(sl) == -1)
+		return -1;
+	sl->ptx = sl->st.last_tx;
+	sl->pop = sl->st.last_op;
+	return 0;
+}
+
+struct shapelog *
+shapelog_open(const char *dir, uint64_t chunk_bytes)
+{
+	struct shapelog *sl;
+	int saved;
+
+	if (strlen(dir) + 32 >= SHAPELOG_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if (mkdir_p(dir, 0700) == -1)
+		return NULL;
+	sl = xcalloc(1, sizeof(*sl));
+	sl->dir = xstrdup(dir);
+	sl->chunk_bytes = chunk_bytes > 0 ? chunk_bytes : 1;
+	sl->snap_fd = sl->log_fd = sl->idx_fd = sl->chunks_fd = -1;
+	sbuf_init(&sl->snap_buf);
+	sbuf_init(&sl->pend);
+	sbuf_init(&sl->pend_idx);
+	sbuf_init(&sl->pend_chunks);
+	if (recover_snapshot(sl) == -1 || open_main_log(sl) == -1) {
+		saved = errno;
+		shapelog_close(sl);
+		errno = saved;
+		return NULL;
+	}
+	return sl;
+}
+
+void
+shapelog_close(struct shapelog *sl)
+{
+	if (sl == NULL)
+		return;
+	if (sl->snap_fd != -1)
+		close(sl->snap_fd);
+	if (sl->log_fd != -1)
+		close(sl->log_fd);
+	if (sl->idx_fd != -1)
+		close(sl->idx_fd);
+	if (sl->chunks_fd != -1)
+		close(sl->chunks_fd);
+	sbuf_free(&sl->snap_buf);
+	sbuf_free(&sl->pend);
+	sbuf_free(&sl->pend_idx);
+	sbuf_free(&sl->pend_chunks);
+	free(sl->dir);
+	free(sl);
+}
+
+const struct shapelog_state *
+shapelog_state(const struct shapelog *sl)
+{
+	return &sl->st;
+}
+
+/* ---- snapshot ---- */
+
+static int
+snap_open_chunk(struct shapelog *sl)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "snapshot.%" PRIu32 ".part", sl->st.snap_chunks);
+	sl->snap_fd = open_in(sl, name, O_WRONLY | O_CREAT | O_TRUNC);
+	sl->snap_bytes = 0;
+	sbuf_reset(&sl->snap_buf);
+	return sl->snap_fd == -1 ? -1 : 0;
+}
+
+static int
+snap_flush(struct shapelog *sl)
+{
+	if (sl->snap_buf.len == 0)
+		return 0;
+	if (write_all(sl->snap_fd, sl->snap_buf.p, sl->snap_buf.len) == -1)
+		return -1;
+	sbuf_reset(&sl->snap_buf);
+	return 0;
+}
+
+/* Makes the open chunk durable and visible as snapshot.<n>. */
+static int
+snap_close_chunk(struct shapelog *sl)
+{
+	char from[SHAPELOG_PATH_MAX], to[SHAPELOG_PATH_MAX], name[64];
+
+	if (snap_flush(sl) == -1 || fdatasync(sl->snap_fd) == -1)
+		return -1;
+	close(sl->snap_fd);
+	sl->snap_fd = -1;
+	snprintf(name, sizeof(name), "snapshot.%" PRIu32, sl->st.snap_chunks);
+	if (shapelog_path(to, sizeof(to), sl->dir, name) == -1 ||
+	    snprintf(from, sizeof(from), "%s.part", to) >= (int)sizeof(from))
+		return -1;
+	if (rename(from, to) == -1)
+		return -1;
+	sl->st.snap_chunks++;
+	return 0;
+}
+
+static int
+snap_entry(struct shapelog *sl, const char *json, size_t len)
+{
+	if (sl->st.snap_done) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sl->snap_fd == -1 && snap_open_chunk(sl) == -1)
+		return -1;
+	sbuf_addc(&sl->snap_buf, ',');
+	sbuf_add(&sl->snap_buf, json, len);
+	sbuf_addc(&sl->snap_buf, '\n');
+	sl->snap_bytes += len + 2;
+	if (sl->snap_buf.len >= SNAP_FLUSH_BYTES)
+		return snap_flush(sl);
+	return 0;
+}
+
+int
+shapelog_snap_append(struct shapelog *sl, const char *json, size_t len)
+{
+	if (snap_entry(sl, json, len) == -1)
+		return -1;
+	if (sl->snap_bytes >= sl->chunk_bytes)
+		return snap_close_chunk(sl);
+	return 0;
+}
+
+int
+shapelog_snap_finish(struct shapelog *sl, const char *json, size_t len)
+{
+	char done[32];
+	int n;
+
+	if (snap_entry(sl, json, len) == -1 || snap_close_chunk(sl) == -1)
+		return -1;
+	if (fsync_dir(sl->dir) == -1)
+		return -1;
+	n = snprintf(done, sizeof(done), "%" PRIu32 "\n", sl->st.snap_chunks);
+	if (write_file_atomic(sl, "snapshot.done", done, (size_t)n, 1) == -1 ||
+	    fsync_dir(sl->dir) == -1)
+		return -1;
+	sl->st.snap_done = 1;
+	return 0;
+}
+
+/* ---- main log ---- */
+
+static void
+pend_u64(struct sbuf *b, uint64_t v)
+{
+	sbuf_add(b, &v, sizeof(v));
+}
+
+static int
+log_spill(struct shapelog *sl)
+{
+	if (shapelog_pwrite_all(sl->log_fd, sl->pend.p, sl->pend.len,
+	    (off_t)(sl->log_size + sl->written)) == -1)
+		return -1;
+	sl->written += sl->pend.len;
+	sbuf_reset(&sl->pend);
+	return 0;
+}
+
+int
+shapelog_append(struct shapelog *sl, uint64_t tx, uint64_t op,
+    const char *json, size_t len)
+{
+	uint64_t end;
+
+	if (tx == 0 || op == OFFSET_INF || tx < sl->ptx ||
+	    (tx == sl->ptx && op <= sl->pop)) {
+		errno = EINVAL;
+		return -1;
+	}
+	sbuf_addc(&sl->pend, ',');
+	sbuf_add(&sl->pend, json, len);
+	sbuf_addc(&sl->pend, '\n');
+	end = sl->log_size + sl->written + sl->pend.len;
+	pend_u64(&sl->pend_idx, tx);
+	pend_u64(&sl->pend_idx, op);
+	pend_u64(&sl->pend_idx, end);
+	sl->pend_entries++;
+	sl->ptx = tx;
+	sl->pop = op;
+	sl->fill += len + 2;
+	if (sl->fill >= sl->chunk_bytes) {
+		pend_u64(&sl->pend_chunks, sl->st.log_entries + sl->pend_entries);
+		sl->fill = 0;
+	}
+	if (sl->pend.len >= LOG_FLUSH_BYTES)
+		return log_spill(sl);
+	return 0;
+}
+
+/* Durability order: log data, then the index, then chunk boundaries. */
+int
+shapelog_commit(struct shapelog *sl)
+{
+	uint64_t n = sl->pend_entries;
+
+	if (n == 0)
+		return 0;
+	if (log_spill(sl) == -1 || fdatasync(sl->log_fd) == -1)
+		return -1;
+	if (shapelog_pwrite_all(sl->idx_fd, sl->pend_idx.p, sl->pend_idx.len,
+	    (off_t)(sl->st.log_entries * SHAPELOG_REC_LEN)) == -1 ||
+	    fdatasync(sl->idx_fd) == -1)
+		return -1;
+	if (sl->pend_chunks.len > 0 &&
+	    (shapelog_pwrite_all(sl->chunks_fd, sl->pend_chunks.p,
+	    sl->pend_chunks.len, (off_t)(sl->st.log_chunks * 8)) == -1 ||
+	    fdatasync(sl->chunks_fd) == -1))
+		return -1;
+	sl->log_size += sl->written;
+	sl->st.log_entries += n;
+	sl->st.log_chunks += sl->pend_chunks.len / 8;
+	sl->st.last_tx = sl->ptx;
+	sl->st.last_op = sl->pop;
+	sl->fill_durable = sl->fill;
+	sl->written = 0;
+	sl->pend_entries = 0;
+	sbuf_reset(&sl->pend_idx);
+	sbuf_reset(&sl->pend_chunks);
+	return 0;
+}
+
+void
+shapelog_rollback(struct shapelog *sl)
+{
+	if (sl->written > 0 && ftruncate(sl->log_fd, (off_t)sl->log_size) == -1)
+		log_warn("%s: truncate log", sl->dir);
+	sl->written = 0;
+	sl->pend_entries = 0;
+	sbuf_reset(&sl->pend);
+	sbuf_reset(&sl->pend_idx);
+	sbuf_reset(&sl->pend_chunks);
+	sl->fill = sl->fill_durable;
+	sl->ptx = sl->st.last_tx;
+	sl->pop = sl->st.last_op;
+}
+
+/* ---- snapshot visibility filter ---- */
+
+int
+shapelog_xip_write(struct shapelog *sl, const struct shapelog_xip *x)
+{
+	struct sbuf b;
+	size_t i;
+	int r;
+
+	sbuf_init(&b);
+	sbuf_addf(&b, "%" PRIu64 " %" PRIu64 " %" PRIu64, x->xmin, x->xmax,
+	    x->passed_lsn);
+	for (i = 0; i < x->nxip; i++)
+		sbuf_addf(&b, " %" PRIu64, x->xip[i]);
+	sbuf_addc(&b, '\n');
+	r = write_file_atomic(sl, "snapshot.xip", b.p, b.len, !sl->st.snap_done);
+	sbuf_free(&b);
+	return r;
+}
+
+static int
+xip_parse(char *s, struct shapelog_xip *x)
+{
+	char *tok, *save = NULL, *end;
+	unsigned long long u;
+	uint64_t v[3];
+	size_t i = 0;
+
+	memset(x, 0, sizeof(*x));
+	for (tok = strtok_r(s, " \n", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \n", &save), i++) {
+		errno = 0;
+		u = strtoull(tok, &end, 10);
+		if (errno != 0 || *end != '\0')
+			goto bad;
+		if (i < 3) {
+			v[i] = u;
+			continue;
+		}
+		x->xip = xrealloc(x->xip, (x->nxip + 1) * sizeof(uint64_t));
+		x->xip[x->nxip++] = u;
+	}
+	if (i < 3)
+		goto bad;
+	x->xmin = v[0];
+	x->xmax = v[1];
+	x->passed_lsn = v[2];
+	return 0;
+bad:
+	shapelog_xip_free(x);
+	errno = EINVAL;
+	return -1;
+}
+
+int
+shapelog_xip_read(struct shapelog *sl, struct shapelog_xip *x)
+{
+	struct sbuf b;
+	char buf[4096];
+	ssize_t r;
+	int fd, rc;
+
+	memset(x, 0, sizeof(*x));
+	if ((fd = open_in(sl, "snapshot.xip", O_RDONLY)) == -1)
+		return errno == ENOENT ? 1 : -1;
+	sbuf_init(&b);
+	while ((r = read(fd, buf, sizeof(buf))) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			close(fd);
+			sbuf_free(&b);
+			return -1;
+		}
+		sbuf_add(&b, buf, (size_t)r);
+	}
+	close(fd);
+	sbuf_addc(&b, '\0');
+	rc = xip_parse(b.p, x);
+	sbuf_free(&b);
+	return rc;
+}
+
+void
+shapelog_xip_free(struct shapelog_xip *x)
+{
+	free(x->xip);
+	x->xip = NULL;
+	x->nxip = 0;
+}

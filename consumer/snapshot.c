@@ -1,0 +1,283 @@
+/*
+ * snapshot: the consumer's initial snapshot of its shape (snapshot.h).
+ * Blocking libpq on a connection of its own, opened and closed here (no
+ * handle crosses a fork).  The consumer subscribes to the collector before
+ * calling this, so every transaction the snapshot cannot see is forwarded
+ * and later filtered with the (xmin, xmax, xip) read here (§12.4).
+ * Values are fetched in text format under the §11.1 settings, so they are
+ * byte-identical to what pgoutput sends (bool is t/f on both paths).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "snapshot.h"
+
+static const char *const snapshot_setup[] = {
+	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	"SET LOCAL bytea_output = 'hex'",
+	"SET LOCAL DateStyle = 'ISO, DMY'",
+	"SET LOCAL TimeZone = 'UTC'",
+	"SET LOCAL extra_float_digits = 1",
+	"SET LOCAL IntervalStyle = 'iso_8601'",
+};
+
+static void
+quote_ident(struct sbuf *b, const char *s)
+{
+	sbuf_addc(b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			sbuf_addc(b, '"');
+		sbuf_addc(b, *s);
+	}
+	sbuf_addc(b, '"');
+}
+
+char *
+snapshot_query(const struct change_shape *sh)
+{
+	struct sbuf b;
+	size_t i;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, "SELECT ");
+	for (i = 0; i < sh->ncols; i++) {
+		if (i > 0)
+			sbuf_addc(&b, ',');
+		quote_ident(&b, sh->cols[i].name);
+	}
+	sbuf_adds(&b, " FROM ");
+	quote_ident(&b, sh->schema);
+	sbuf_addc(&b, '.');
+	quote_ident(&b, sh->table);
+	return b.p;
+}
+
+static int
+parse_u64(const char **sp, uint64_t *out)
+{
+	const char *s = *sp;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*out = v;
+	*sp = s;
+	return 0;
+}
+
+int
+snapshot_parse_txids(const char *s, struct shapelog_xip *x)
+{
+	uint64_t v;
+
+	memset(x, 0, sizeof(*x));
+	if (parse_u64(&s, &x->xmin) == -1 || *s++ != ':' ||
+	    parse_u64(&s, &x->xmax) == -1 || *s++ != ':' || x->xmin > x->xmax)
+		return -1;
+	if (*s == '\0')
+		return 0;
+	for (;;) {
+		if (parse_u64(&s, &v) == -1 || (*s != ',' && *s != '\0')) {
+			shapelog_xip_free(x);
+			return -1;
+		}
+		x->xip = xrealloc(x->xip, (x->nxip + 1) * sizeof(uint64_t));
+		x->xip[x->nxip++] = v;
+		if (*s++ == '\0')
+			return 0;
+	}
+}
+
+/* The 64-bit xid nearest to ref with the low 32 bits x. */
+static uint64_t
+xid_extend(uint32_t x, uint64_t ref)
+{
+	int32_t d = (int32_t)(x - (uint32_t)ref);
+
+	if (d < 0 && (uint64_t)(-(int64_t)d) > ref)
+		return x;	/* would be before xid 0: take the first epoch */
+	return ref + (uint64_t)(int64_t)d;
+}
+
+int
+snapshot_visible(const struct shapelog_xip *s, uint32_t xid, int *after)
+{
+	uint64_t x = xid_extend(xid, s->xmax);
+	size_t i;
+
+	*after = x >= s->xmax;
+	if (*after)
+		return 0;
+	if (x < s->xmin)
+		return 1;
+	for (i = 0; i < s->nxip; i++)
+		if (s->xip[i] == x)
+			return 0;
+	return 1;
+}
+
+static int
+exec_ok(PGconn *conn, const char *sql, ExecStatusType want, char **value)
+{
+	PGresult *res = PQexec(conn, sql);
+	int ok = PQresultStatus(res) == want;
+
+	if (!ok)
+		log_warnx("snapshot: %s: %s", sql, PQerrorMessage(conn));
+	else if (value != NULL && PQntuples(res) == 1 && PQnfields(res) == 1)
+		*value = xstrdup(PQgetvalue(res, 0, 0));
+	else if (value != NULL)
+		ok = 0;
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Opens the transaction and reads its snapshot. */
+static int
+snapshot_begin(PGconn *conn, struct shapelog_xip *xip)
+{
+	char *txt = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(snapshot_setup) / sizeof(snapshot_setup[0]); i++)
+		if (exec_ok(conn, snapshot_setup[i], PGRES_COMMAND_OK, NULL) == -1)
+			return -1;
+	if (exec_ok(conn, "SELECT pg_current_snapshot()::text", PGRES_TUPLES_OK,
+	    &txt) == -1)
+		return -1;
+	r = snapshot_parse_txids(txt, xip);
+	if (r == -1)
+		log_warnx("snapshot: cannot parse pg_current_snapshot() '%s'", txt);
+	free(txt);
+	return r;
+}
+
+struct rowctx {
+	const struct change_shape	*sh;
+	struct shapelog			*sl;
+	struct change_val		*vals;
+	struct sbuf			 json;
+	void				(*on_chunk)(void *);
+	void				*arg;
+	uint64_t			 rows;
+};
+
+static int
+snapshot_row(struct rowctx *rc, PGresult *res)
+{
+	uint32_t before = shapelog_state(rc->sl)->snap_chunks;
+	size_t i;
+
+	if ((size_t)PQnfields(res) != rc->sh->ncols) {
+		log_warnx("snapshot: %d columns, expected %zu", PQnfields(res),
+		    rc->sh->ncols);
+		return -1;
+	}
+	for (i = 0; i < rc->sh->ncols; i++) {
+		rc->vals[i].kind = PQgetisnull(res, 0, (int)i) ? CHANGE_NULL : CHANGE_TEXT;
+		rc->vals[i].s = PQgetvalue(res, 0, (int)i);
+		rc->vals[i].len = (uint32_t)PQgetlength(res, 0, (int)i);
+	}
+	sbuf_reset(&rc->json);
+	change_snapshot_row(&rc->json, rc->sh, rc->vals);
+	if (shapelog_snap_append(rc->sl, rc->json.p, rc->json.len) == -1) {
+		log_warn("snapshot: write");
+		return -1;
+	}
+	rc->rows++;
+	if (shapelog_state(rc->sl)->snap_chunks != before && rc->on_chunk != NULL)
+		rc->on_chunk(rc->arg);
+	return 0;
+}
+
+/* Streams the rows in single-row mode.  On failure the connection is left
+ * mid-query; the caller closes it. */
+static int
+snapshot_rows(PGconn *conn, struct rowctx *rc)
+{
+	char *q = snapshot_query(rc->sh);
+	PGresult *res;
+	int failed = 0;
+
+	if (!PQsendQuery(conn, q) || !PQsetSingleRowMode(conn)) {
+		log_warnx("snapshot: %s: %s", q, PQerrorMessage(conn));
+		free(q);
+		return -1;
+	}
+	while (!failed && (res = PQgetResult(conn)) != NULL) {
+		switch (PQresultStatus(res)) {
+		case PGRES_SINGLE_TUPLE:
+			failed = snapshot_row(rc, res) == -1;
+			break;
+		case PGRES_TUPLES_OK:
+			break;
+		default:
+			log_warnx("snapshot: %s: %s", q, PQerrorMessage(conn));
+			failed = 1;
+		}
+		PQclear(res);
+	}
+	free(q);
+	return failed ? -1 : 0;
+}
+
+static int
+snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip)
+{
+	struct sbuf end;
+	int r;
+
+	sbuf_init(&end);
+	change_snapshot_end(&end, xip->xmin, xip->xmax, xip->xip, xip->nxip);
+	r = shapelog_xip_write(sl, xip);
+	if (r == 0)
+		r = shapelog_snap_finish(sl, end.p, end.len);
+	if (r == -1)
+		log_warn("snapshot: finish");
+	sbuf_free(&end);
+	return r;
+}
+
+int
+snapshot_take(const char *conninfo, const struct change_shape *sh,
+    struct shapelog *sl, struct shapelog_xip *xip,
+    void (*on_chunk)(void *), void *arg)
+{
+	struct rowctx rc = { sh, sl, NULL, { NULL, 0, 0 }, on_chunk, arg, 0 };
+	PGconn *conn;
+	int r = -1;
+
+	memset(xip, 0, sizeof(*xip));
+	conn = PQconnectdb(conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_warnx("snapshot: connect: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	rc.vals = xcalloc(sh->ncols ? sh->ncols : 1, sizeof(*rc.vals));
+	if (snapshot_begin(conn, xip) == 0 && snapshot_rows(conn, &rc) == 0 &&
+	    exec_ok(conn, "COMMIT", PGRES_COMMAND_OK, NULL) == 0)
+		r = snapshot_finish(sl, xip);
+	PQfinish(conn);
+	free(rc.vals);
+	sbuf_free(&rc.json);
+	if (r == 0)
+		log_info("snapshot: %" PRIu64 " rows in %" PRIu32 " chunks, "
+		    "xmin %" PRIu64 " xmax %" PRIu64 " (%zu in progress)", rc.rows,
+		    shapelog_state(sl)->snap_chunks, xip->xmin, xip->xmax, xip->nxip);
+	else
+		shapelog_xip_free(xip);
+	return r;
+}

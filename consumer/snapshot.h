@@ -1,0 +1,35 @@
+/*
+ * snapshot: takes a shape's initial snapshot (PROTOCOL.md §7.1, §12.4) on
+ * its own blocking libpq connection and writes it into the shape log as
+ * ready-to-serve chunks ending with the snapshot-end message.
+ */
+#ifndef ELECTRICD_SNAPSHOT_H
+#define ELECTRICD_SNAPSHOT_H
+
+#include "change.h"
+#include "shapelog.h"
+
+/*
+ * Connects to conninfo, reads pg_current_snapshot() and every row of the
+ * shape's table in one REPEATABLE READ READ ONLY transaction, appends the
+ * rows to sl, persists the visibility filter (shapelog_xip_write) and
+ * finishes the snapshot.  on_chunk(arg), if set, runs after each closed
+ * chunk.  On success *xip holds the filter (caller frees with
+ * shapelog_xip_free).  -1 on any failure (logged); sl then holds an
+ * incomplete snapshot that shapelog_open discards.
+ */
+int snapshot_take(const char *conninfo, const struct change_shape *,
+    struct shapelog *sl, struct shapelog_xip *xip,
+    void (*on_chunk)(void *), void *arg) WUR;
+
+/* Is a transaction with 32-bit xid visible in the snapshot x (§12.4)?  The
+ * xid is extended to 64 bits as the nearest value to xmax (wraparound).
+ * *after is set when the transaction started after the snapshot (xid >=
+ * xmax): from then on no transaction can be in the snapshot. */
+int snapshot_visible(const struct shapelog_xip *x, uint32_t xid, int *after);
+/* Parses pg_current_snapshot()::text, "xmin:xmax:xip1,xip2,..."; 0 or -1. */
+int snapshot_parse_txids(const char *s, struct shapelog_xip *) WUR;
+/* SELECT "c1","c2",... FROM "schema"."table" (malloc'd). */
+char *snapshot_query(const struct change_shape *);
+
+#endif

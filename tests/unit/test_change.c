@@ -1,0 +1,405 @@
+/*
+ * test_change: the exact JSON of change messages (change.h, PROTOCOL.md
+ * §6.1/§6.4), byte for byte, and the snapshot's txid parsing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "change.h"
+#include "snapshot.h"
+
+Suite *change_suite(void);
+
+#define KEY1 "\\\"public\\\".\\\"items\\\"/\\\"1\\\""
+#define KEY2 "\\\"public\\\".\\\"items\\\"/\\\"2\\\""
+#define REL "\"relation\":[\"public\",\"items\"]"
+#define HDR(op, pos) REL ",\"lsn\":\"26800584\",\"op_position\":" #pos \
+    ",\"txids\":[741]"
+
+static struct change_shape items;
+static const struct change_src src = { 26800584, 741, 2 };
+
+static void
+items_setup(void)
+{
+	char *err = NULL;
+
+	ck_assert_int_eq(change_shape_init(&items, "public", "items",
+	    "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0},"
+	    "{\"name\":\"title\",\"type\":\"text\",\"pk\":-1},"
+	    "{\"name\":\"done\",\"type\":\"bool\",\"pk\":-1}]", &err), 0);
+}
+
+static void
+items_teardown(void)
+{
+	change_shape_free(&items);
+}
+
+#define T(s) { CHANGE_TEXT, sizeof(s) - 1, s }
+#define N { CHANGE_NULL, 0, NULL }
+#define U { CHANGE_TOAST, 0, NULL }
+
+struct outs {
+	struct change_msg m[2];
+};
+
+static void
+outs_init(struct outs *o)
+{
+	sbuf_init(&o->m[0].json);
+	sbuf_init(&o->m[1].json);
+}
+
+static void
+outs_free(struct outs *o)
+{
+	sbuf_free(&o->m[0].json);
+	sbuf_free(&o->m[1].json);
+}
+
+static int
+enc(const struct change_shape *sh, char op, const struct change_val *old,
+    int full, const struct change_val *nw, struct outs *o)
+{
+	return change_encode(sh, &src, op, old, full, nw, o->m);
+}
+
+START_TEST(insert_and_last)
+{
+	struct change_val row[] = { T("1"), T("hello"), N };
+	struct outs o;
+
+	outs_init(&o);
+	ck_assert_int_eq(enc(&items, 'I', NULL, 1, row, &o), 1);
+	ck_assert_uint_eq(o.m[0].op, 4);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"title\":\"hello\",\"done\":null},"
+	    "\"headers\":{\"operation\":\"insert\"," HDR(insert, 4) "}}");
+	change_set_last(&o.m[0].json);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"title\":\"hello\",\"done\":null},"
+	    "\"headers\":{\"operation\":\"insert\"," HDR(insert, 4)
+	    ",\"last\":true}}");
+	outs_free(&o);
+}
+END_TEST
+
+START_TEST(update_changed_columns)
+{
+	struct change_val old[] = { T("1"), T("hello"), N };
+	struct change_val nw[] = { T("1"), T("world"), N };
+	struct change_val nw2[] = { T("1"), T("hello"), T("t") };
+	struct change_val nw3[] = { T("1"), T("hello"), T("") };
+	struct outs o;
+
+	outs_init(&o);
+	ck_assert_int_eq(enc(&items, 'U', old, 1, nw, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"title\":\"world\"},"
+	    "\"headers\":{\"operation\":\"update\"," HDR(update, 4) "}}");
+	/* NULL -> "t" and NULL -> "" are changes; null-ness counts. */
+	ck_assert_int_eq(enc(&items, 'U', old, 1, nw2, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"done\":\"t\"},"
+	    "\"headers\":{\"operation\":\"update\"," HDR(update, 4) "}}");
+	ck_assert_int_eq(enc(&items, 'U', old, 1, nw3, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"done\":\"\"},"
+	    "\"headers\":{\"operation\":\"update\"," HDR(update, 4) "}}");
+	/* ... and back to NULL. */
+	ck_assert_int_eq(enc(&items, 'U', nw2, 1, old, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"done\":null},"
+	    "\"headers\":{\"operation\":\"update\"," HDR(update, 4) "}}");
+	outs_free(&o);
+}
+END_TEST
+
+START_TEST(update_noop_dropped)
+{
+	struct change_val old[] = { T("1"), T("hello"), N };
+	struct change_val same[] = { T("1"), T("hello"), N };
+	struct change_val toast[] = { T("1"), U, N };
+	struct outs o;
+
+	outs_init(&o);
+	ck_assert_int_eq(enc(&items, 'U', old, 1, same, &o), 0);
+	ck_assert_int_eq(enc(&items, 'U', old, 1, toast, &o), 0);
+	outs_free(&o);
+}
+END_TEST
+
+START_TEST(update_toast_filled)
+{
+	struct change_val old[] = { T("1"), T("long text"), T("f") };
+	struct change_val nw[] = { T("1"), U, T("t") };
+	struct change_val nwpk[] = { T("2"), U, T("f") };
+	struct outs o;
+
+	outs_init(&o);
+	ck_assert_int_eq(enc(&items, 'U', old, 1, nw, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"done\":\"t\"},"
+	    "\"headers\":{\"operation\":\"update\"," HDR(update, 4) "}}");
+	/* A key change carries the full new row, TOAST filled from old. */
+	ck_assert_int_eq(enc(&items, 'U', old, 1, nwpk, &o), 2);
+	ck_assert_str_eq(o.m[1].json.p, "{\"key\":\"" KEY2 "\","
+	    "\"value\":{\"id\":\"2\",\"title\":\"long text\",\"done\":\"f\"},"
+	    "\"headers\":{\"operation\":\"insert\"," HDR(insert, 5)
+	    ",\"key_change_from\":\"" KEY1 "\"}}");
+	outs_free(&o);
+}
+END_TEST
+
+START_TEST(delete_pk_only)
+{
+	struct change_val old[] = { T("1"), T("hello"), T("t") };
+	struct change_val keyonly[] = { T("1"), N, N };
+	const char *want = "{\"key\":\"" KEY1 "\",\"value\":{\"id\":\"1\"},"
+	    "\"headers\":{\"operation\":\"delete\"," HDR(delete, 4) "}}";
+	struct outs o;
+
+	outs_init(&o);
+	ck_assert_int_eq(enc(&items, 'D', old, 1, NULL, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p, want);
+	ck_assert_int_eq(enc(&items, 'D', keyonly, 0, NULL, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p, want);
+	ck_assert_int_eq(enc(&items, 'D', NULL, 1, NULL, &o), -1);
+	ck_assert_int_eq(enc(&items, 'X', old, 1, old, &o), -1);
+	ck_assert_int_eq(enc(&items, 'I', NULL, 1, NULL, &o), -1);
+	outs_free(&o);
+}
+END_TEST
+
+START_TEST(pk_change_split)
+{
+	struct change_val old[] = { T("1"), T("hello"), N };
+	struct change_val nw[] = { T("2"), T("hello"), N };
+	struct outs o;
+
+	outs_init(&o);
+	ck_assert_int_eq(enc(&items, 'U', old, 1, nw, &o), 2);
+	ck_assert_uint_eq(o.m[0].op, 4);
+	ck_assert_uint_eq(o.m[1].op, 5);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\"},"
+	    "\"headers\":{\"operation\":\"delete\"," HDR(delete, 4)
+	    ",\"key_change_to\":\"" KEY2 "\"}}");
+	change_set_last(&o.m[1].json);
+	ck_assert_str_eq(o.m[1].json.p, "{\"key\":\"" KEY2 "\","
+	    "\"value\":{\"id\":\"2\",\"title\":\"hello\",\"done\":null},"
+	    "\"headers\":{\"operation\":\"insert\"," HDR(insert, 5)
+	    ",\"key_change_from\":\"" KEY1 "\",\"last\":true}}");
+	outs_free(&o);
+}
+END_TEST
+
+START_TEST(key_escaping)
+{
+	struct change_shape sh;
+	struct change_val row[] = { T("a/b\"c"), T("x//y"), T("v\n\\") };
+	struct sbuf b;
+	char *err = NULL;
+
+	/* PK order differs from column order: b is pk 0, a is pk 1. */
+	ck_assert_int_eq(change_shape_init(&sh, "my\"s", "t/1",
+	    "[{\"name\":\"a\",\"type\":\"text\",\"pk\":1},"
+	    "{\"name\":\"b\",\"type\":\"text\",\"pk\":0},"
+	    "{\"name\":\"c\",\"type\":\"text\",\"pk\":-1}]", &err), 0);
+	sbuf_init(&b);
+	change_key(&b, &sh, row);
+	ck_assert_str_eq(b.p, "\"my\"\"s\".\"t/1\"/\"x////y\"/\"a//b\"c\"");
+	sbuf_reset(&b);
+	change_snapshot_row(&b, &sh, row);
+	ck_assert_str_eq(b.p, "{\"key\":"
+	    "\"\\\"my\\\"\\\"s\\\".\\\"t/1\\\"/\\\"x////y\\\"/\\\"a//b\\\"c\\\"\","
+	    "\"value\":{\"a\":\"a/b\\\"c\",\"b\":\"x//y\",\"c\":\"v\\n\\\\\"},"
+	    "\"headers\":{\"operation\":\"insert\","
+	    "\"relation\":[\"my\\\"s\",\"t/1\"]}}");
+	sbuf_free(&b);
+	change_shape_free(&sh);
+}
+END_TEST
+
+START_TEST(pkless_table)
+{
+	struct change_shape sh;
+	struct change_val old[] = { T("1"), N };
+	struct change_val nw[] = { T("1"), T("z") };
+	struct outs o;
+	struct sbuf b;
+	char *err = NULL;
+
+	ck_assert_int_eq(change_shape_init(&sh, "public", "log",
+	    "[{\"name\":\"a\",\"type\":\"int4\",\"pk\":-1},"
+	    "{\"name\":\"b\",\"type\":\"text\",\"pk\":-1}]", &err), 0);
+	sbuf_init(&b);
+	change_key(&b, &sh, old);
+	ck_assert_str_eq(b.p, "\"public\".\"log\"/\"1\"/_");
+	sbuf_free(&b);
+	outs_init(&o);
+	/* Delete: all columns. */
+	ck_assert_int_eq(enc(&sh, 'D', old, 1, NULL, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p,
+	    "{\"key\":\"\\\"public\\\".\\\"log\\\"/\\\"1\\\"/_\","
+	    "\"value\":{\"a\":\"1\",\"b\":null},\"headers\":{\"operation\":"
+	    "\"delete\",\"relation\":[\"public\",\"log\"],\"lsn\":\"26800584\","
+	    "\"op_position\":4,\"txids\":[741]}}");
+	/* Any update changes the key: delete + insert. */
+	ck_assert_int_eq(enc(&sh, 'U', old, 1, nw, &o), 2);
+	ck_assert_str_eq(o.m[0].json.p,
+	    "{\"key\":\"\\\"public\\\".\\\"log\\\"/\\\"1\\\"/_\","
+	    "\"value\":{\"a\":\"1\",\"b\":null},\"headers\":{\"operation\":"
+	    "\"delete\",\"relation\":[\"public\",\"log\"],\"lsn\":\"26800584\","
+	    "\"op_position\":4,\"txids\":[741],\"key_change_to\":"
+	    "\"\\\"public\\\".\\\"log\\\"/\\\"1\\\"/\\\"z\\\"\"}}");
+	ck_assert_int_eq(enc(&sh, 'U', old, 1, old, &o), 0);
+	outs_free(&o);
+	change_shape_free(&sh);
+}
+END_TEST
+
+START_TEST(snapshot_messages)
+{
+	struct change_val row[] = { T("1"), T("hello"), N };
+	uint64_t xip[] = { 742, 743 };
+	struct sbuf b;
+
+	sbuf_init(&b);
+	change_snapshot_row(&b, &items, row);
+	ck_assert_str_eq(b.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"title\":\"hello\",\"done\":null},"
+	    "\"headers\":{\"operation\":\"insert\"," REL "}}");
+	sbuf_reset(&b);
+	change_snapshot_end(&b, 740, 745, xip, 1);
+	ck_assert_str_eq(b.p, "{\"headers\":{\"control\":\"snapshot-end\","
+	    "\"xmin\":\"740\",\"xmax\":\"745\",\"xip_list\":[\"742\"]}}");
+	sbuf_reset(&b);
+	change_snapshot_end(&b, 740, 745, xip, 2);
+	ck_assert_str_eq(b.p, "{\"headers\":{\"control\":\"snapshot-end\","
+	    "\"xmin\":\"740\",\"xmax\":\"745\",\"xip_list\":[\"742\",\"743\"]}}");
+	sbuf_reset(&b);
+	change_snapshot_end(&b, 7, 7, NULL, 0);
+	ck_assert_str_eq(b.p, "{\"headers\":{\"control\":\"snapshot-end\","
+	    "\"xmin\":\"7\",\"xmax\":\"7\",\"xip_list\":[]}}");
+	sbuf_free(&b);
+}
+END_TEST
+
+START_TEST(shape_columns)
+{
+	static const char *bad[] = {
+		"{}", "[{\"name\":\"a\"}]", "[{\"name\":1,\"pk\":0}]",
+		"[{\"name\":\"a\",\"pk\":1}]",
+		"[{\"name\":\"a\",\"pk\":0},{\"name\":\"b\",\"pk\":0}]", "nope",
+	};
+	struct change_shape sh;
+	char *err;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		ck_assert_int_eq(change_shape_init(&sh, "s", "t", bad[i], &err), -1);
+		ck_assert_ptr_nonnull(err);
+		free(err);
+		change_shape_free(&sh);
+	}
+	ck_assert_uint_eq(items.ncols, 3);
+	ck_assert_uint_eq(items.npk, 1);
+	ck_assert_uint_eq(items.pk_cols[0], 0);
+}
+END_TEST
+
+START_TEST(snapshot_txids)
+{
+	static const char *bad[] = {
+		"", "1", "1:", "1:2", "a:2:", "5:2:", "1:2:3,", "1:2:,3", "1:2:x",
+		"1:2:3 ", "99999999999999999999:1:",
+	};
+	struct shapelog_xip x;
+	struct change_shape sh;
+	char *q, *err = NULL;
+	size_t i;
+
+	ck_assert_int_eq(snapshot_parse_txids("740:745:742", &x), 0);
+	ck_assert_uint_eq(x.xmin, 740);
+	ck_assert_uint_eq(x.xmax, 745);
+	ck_assert_uint_eq(x.nxip, 1);
+	ck_assert_uint_eq(x.xip[0], 742);
+	shapelog_xip_free(&x);
+	ck_assert_int_eq(snapshot_parse_txids("4294967300:4294967310:", &x), 0);
+	ck_assert_uint_eq(x.xmax, 4294967310ULL);
+	ck_assert_uint_eq(x.nxip, 0);
+	ck_assert_int_eq(snapshot_parse_txids("1:9:2,3,8", &x), 0);
+	ck_assert_uint_eq(x.nxip, 3);
+	ck_assert_uint_eq(x.xip[2], 8);
+	shapelog_xip_free(&x);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(snapshot_parse_txids(bad[i], &x) == -1, "%s", bad[i]);
+	ck_assert_int_eq(change_shape_init(&sh, "pu\"b", "it ems",
+	    "[{\"name\":\"i\\\"d\",\"type\":\"int4\",\"pk\":0},"
+	    "{\"name\":\"Title\",\"type\":\"text\",\"pk\":-1}]", &err), 0);
+	q = snapshot_query(&sh);
+	ck_assert_str_eq(q, "SELECT \"i\"\"d\",\"Title\" FROM \"pu\"\"b\".\"it ems\"");
+	free(q);
+	change_shape_free(&sh);
+}
+END_TEST
+
+START_TEST(snapshot_visibility)
+{
+	static uint64_t xip[] = { 742, 744 };
+	static struct shapelog_xip x = { 740, 745, 0, 2, xip };
+	/* Epoch 1: xids 2^32 + ...; the stream sends the low 32 bits. */
+	static uint64_t xip2[] = { 4294967297ULL };
+	static struct shapelog_xip y = { 4294967290ULL, 4294967300ULL, 0, 1, xip2 };
+	static const struct {
+		const struct shapelog_xip	*x;
+		uint32_t			 xid;
+		int				 visible, after;
+	} cases[] = {
+		{ &x, 739, 1, 0 }, { &x, 740, 1, 0 }, { &x, 741, 1, 0 },
+		{ &x, 742, 0, 0 }, { &x, 743, 1, 0 }, { &x, 744, 0, 0 },
+		{ &x, 745, 0, 1 }, { &x, 9000, 0, 1 }, { &x, 3, 1, 0 },
+		{ &y, 4294967280U, 1, 0 },	/* epoch 0, before xmin */
+		{ &y, 4294967295U, 1, 0 },	/* epoch 0, in range */
+		{ &y, 1, 0, 0 },		/* epoch 1, in xip */
+		{ &y, 2, 1, 0 },		/* epoch 1, committed */
+		{ &y, 4, 0, 1 },		/* epoch 1, >= xmax */
+	};
+	size_t i;
+	int after;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_msg(snapshot_visible(cases[i].x, cases[i].xid, &after) ==
+		    cases[i].visible, "case %zu", i);
+		ck_assert_msg(after == cases[i].after, "case %zu after", i);
+	}
+}
+END_TEST
+
+Suite *
+change_suite(void)
+{
+	Suite *s = suite_create("change");
+	TCase *tc = tcase_create("change");
+
+	tcase_add_checked_fixture(tc, items_setup, items_teardown);
+	tcase_add_test(tc, insert_and_last);
+	tcase_add_test(tc, update_changed_columns);
+	tcase_add_test(tc, update_noop_dropped);
+	tcase_add_test(tc, update_toast_filled);
+	tcase_add_test(tc, delete_pk_only);
+	tcase_add_test(tc, pk_change_split);
+	tcase_add_test(tc, key_escaping);
+	tcase_add_test(tc, pkless_table);
+	tcase_add_test(tc, snapshot_messages);
+	tcase_add_test(tc, shape_columns);
+	tcase_add_test(tc, snapshot_txids);
+	tcase_add_test(tc, snapshot_visibility);
+	suite_add_tcase(s, tc);
+	return s;
+}
