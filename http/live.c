@@ -1,0 +1,205 @@
+/*
+ * live: per-shape state cache and waiters (see live.h).  Called by http.c
+ * (notifications from consumers, removals from shapecache) and by serve.c
+ * (state lookups, registering waiters through hreq_wait()).
+ *
+ * Lost wake-ups: a waiter is registered in the same event-loop callback
+ * that looked at the state, and notifications are handled by that same
+ * loop, so a notification is either already in the state that was looked
+ * at or arrives later and wakes the waiter.  The one state that can move
+ * without a notification, the on-disk state of a shape whose consumer has
+ * not reported yet, is polled every LIVE_POLL_MS while it has waiters.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "live.h"
+#include "log.h"
+#include "serve.h"
+
+#define LIVE_POLL_MS	500
+
+static struct shape_ent **live_tab;
+static size_t live_nbuckets, live_n;
+static uint64_t live_lsn;
+static struct event *live_poll_ev;
+
+static size_t
+live_bucket(const char *handle, size_t nb)
+{
+	return (size_t)(hash64(handle, strlen(handle)) & (nb - 1));
+}
+
+static void
+live_grow(void)
+{
+	struct shape_ent **nt, *e, *nx;
+	size_t nb = live_nbuckets ? live_nbuckets * 2 : 256, i, b;
+
+	nt = xcalloc(nb, sizeof(*nt));
+	for (i = 0; i < live_nbuckets; i++)
+		for (e = live_tab[i]; e != NULL; e = nx) {
+			nx = e->next;
+			b = live_bucket(e->handle, nb);
+			e->next = nt[b];
+			nt[b] = e;
+		}
+	free(live_tab);
+	live_tab = nt;
+	live_nbuckets = nb;
+}
+
+static struct shape_ent *
+live_find(const char *handle)
+{
+	struct shape_ent *e;
+
+	if (live_nbuckets == 0)
+		return NULL;
+	for (e = live_tab[live_bucket(handle, live_nbuckets)]; e != NULL;
+	    e = e->next)
+		if (strcmp(e->handle, handle) == 0)
+			return e;
+	return NULL;
+}
+
+struct shape_ent *
+live_ent(const char *handle)
+{
+	struct shape_ent *e;
+	size_t b;
+
+	if ((e = live_find(handle)) != NULL)
+		return e;
+	if (live_n >= live_nbuckets)
+		live_grow();
+	e = xcalloc(1, sizeof(*e));
+	e->handle = xstrdup(handle);
+	e->dir = xasprintf("%s/%s", cfg.shapes_dir, handle);
+	TAILQ_INIT(&e->waiters);
+	b = live_bucket(handle, live_nbuckets);
+	e->next = live_tab[b];
+	live_tab[b] = e;
+	live_n++;
+	return e;
+}
+
+static void
+live_remove(struct shape_ent *e)
+{
+	struct shape_ent **pp;
+
+	for (pp = &live_tab[live_bucket(e->handle, live_nbuckets)]; *pp != e;
+	    pp = &(*pp)->next)
+		;
+	*pp = e->next;
+	live_n--;
+	free(e->handle);
+	free(e->dir);
+	free(e);
+}
+
+int
+live_state(struct shape_ent *e, struct shapelog_state *st)
+{
+	if (!e->notified && shapelog_read_state(e->dir, &e->st) == -1)
+		return -1;
+	*st = e->st;
+	return 0;
+}
+
+/* Re-plans every waiter of e; each one either stays in place or leaves
+ * the list (answered), never touching the others. */
+static void
+live_wake(struct shape_ent *e)
+{
+	struct hreq *r, *nx;
+
+	for (r = TAILQ_FIRST(&e->waiters); r != NULL; r = nx) {
+		nx = TAILQ_NEXT(r, link);
+		serve_attempt(r);
+	}
+}
+
+void
+live_notify(const char *handle, const struct shapelog_state *st)
+{
+	struct shape_ent *e = live_ent(handle);
+
+	e->st = *st;
+	e->notified = 1;
+	if (st->log_entries > 0 && st->last_tx > live_lsn)
+		live_lsn = st->last_tx;
+	live_wake(e);
+}
+
+void
+live_gone(const char *handle)
+{
+	struct shape_ent *e = live_find(handle);
+	struct hreq *r;
+
+	if (e == NULL)
+		return;
+	log_debug("shape %s gone", handle);
+	while ((r = TAILQ_FIRST(&e->waiters)) != NULL)
+		serve_must_refetch(r, NULL);
+	live_remove(e);
+}
+
+uint64_t
+live_global_lsn(void)
+{
+	return live_lsn;
+}
+
+size_t
+live_nshapes(void)
+{
+	return live_n;
+}
+
+static int
+state_eq(const struct shapelog_state *a, const struct shapelog_state *b)
+{
+	return a->snap_chunks == b->snap_chunks && a->snap_done == b->snap_done &&
+	    a->log_entries == b->log_entries && a->last_tx == b->last_tx &&
+	    a->last_op == b->last_op && a->log_chunks == b->log_chunks;
+}
+
+/* Shapes nobody has notified us about: re-read their files while
+ * requests wait on them, and wake those on any change. */
+static void
+live_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct shapelog_state old;
+	struct shape_ent *e;
+	size_t i;
+
+	for (i = 0; i < live_nbuckets; i++)
+		for (e = live_tab[i]; e != NULL; e = e->next) {
+			if (e->notified || TAILQ_EMPTY(&e->waiters))
+				continue;
+			old = e->st;
+			if (shapelog_read_state(e->dir, &e->st) == -1) {
+				e->st = old;
+				continue;
+			}
+			if (!state_eq(&old, &e->st))
+				live_wake(e);
+		}
+}
+
+void
+live_init(struct event_base *base)
+{
+	struct timeval tv = { LIVE_POLL_MS / 1000, (LIVE_POLL_MS % 1000) * 1000 };
+
+	live_grow();
+	live_poll_ev = event_new(base, -1, EV_PERSIST, live_poll, NULL);
+	event_add(live_poll_ev, &tv);
+}

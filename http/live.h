@@ -1,0 +1,43 @@
+/*
+ * live: the http process's view of every shape's durable log state and
+ * the requests waiting on it (long-polls, snapshot waits, out-of-bounds
+ * waits).  State comes from the consumers' MSG_SHAPE_NOTIFY (sent at
+ * commits only, so it never points inside a transaction); for a shape no
+ * consumer has reported on yet it is read from the files on each look
+ * and polled while requests wait.  Also keeps the server-wide last
+ * processed LSN (max last_tx over all notifications, §6.2).
+ */
+#ifndef ELECTRICD_HTTP_LIVE_H
+#define ELECTRICD_HTTP_LIVE_H
+
+#include <stdint.h>
+
+#include "hreq.h"
+#include "shapelog.h"
+
+struct event_base;
+
+struct shape_ent {
+	char			*handle;
+	char			*dir;		/* <shapes_dir>/<handle> */
+	struct shapelog_state	 st;
+	int			 notified;	/* st came from the consumer */
+	struct hreq_list	 waiters;
+	struct shape_ent	*next;		/* hash chain */
+};
+
+void live_init(struct event_base *);
+/* Finds or creates the entry of handle (a handle shapecache or a
+ * consumer gave us, never a raw client string). */
+struct shape_ent *live_ent(const char *handle);
+/* The state to serve from: the notified one, else read from disk (a
+ * missing directory reads as "snapshot not started").  0, or -1 (errno). */
+int live_state(struct shape_ent *, struct shapelog_state *) WUR;
+/* MSG_SHAPE_NOTIFY: store the state and re-plan every waiter. */
+void live_notify(const char *handle, const struct shapelog_state *);
+/* MSG_SHAPE_GONE: answer every waiter 409 and forget the shape. */
+void live_gone(const char *handle);
+uint64_t live_global_lsn(void);
+size_t live_nshapes(void);
+
+#endif

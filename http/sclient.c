@@ -1,0 +1,286 @@
+/*
+ * sclient: shape resolution through shapecache (see sclient.h).  Called
+ * by http.c once a shape request has passed validation; answers the
+ * request itself on every outcome except success, where it hands over to
+ * serve_attempt() with r->handle and r->eschema set.
+ *
+ * Every request waiting here sits in sc_pending (state
+ * HREQ_WAIT_SHAPECACHE).  sc_sent says whether its MSG_SHAPE_REQ went out
+ * on the current channel; when the channel drops, all of them are marked
+ * unsent and go out again on the next one (shapecache treats a repeated
+ * get-or-create as idempotent).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "frame.h"
+#include "ident.h"
+#include "live.h"
+#include "log.h"
+#include "msg.h"
+#include "sclient.h"
+#include "serve.h"
+
+static struct event_base *sc_base;
+static struct chan *sc_chan;
+static struct event *sc_retry_ev;
+static struct hreq_list sc_pending = TAILQ_HEAD_INITIALIZER(sc_pending);
+static uint32_t sc_next_id;
+static char *sc_path;
+
+struct sc_reply {
+	uint16_t	 status;
+	uint8_t		 matches;
+	char		*handle;
+	char		*schema;
+	char		*table;
+	char		*eschema;
+	char		*error;
+};
+
+int
+sclient_connected(void)
+{
+	return sc_chan != NULL;
+}
+
+static void
+sc_send(struct hreq *r)
+{
+	struct mbuf m;
+
+	if (sc_chan == NULL || r->sc_sent)
+		return;
+	if (++sc_next_id == 0)
+		sc_next_id = 1;
+	r->sc_id = sc_next_id;
+	mbuf_init(&m);
+	mbuf_str(&m, r->p.table);
+	mbuf_str(&m, r->p.handle != NULL ? r->p.handle : "");
+	mbuf_u8(&m, 1);			/* create if missing (§4.3) */
+	if (chan_sendm(sc_chan, MSG_SHAPE_REQ, r->sc_id, &m) == 0)
+		r->sc_sent = 1;
+	mbuf_free(&m);
+}
+
+static void
+sc_timeout(struct hreq *r)
+{
+	uint64_t waited = mono_ms() - r->t_start;
+
+	if (!r->sc_sent) {
+		serve_json(r, 503, "{\"message\":\"Timeout waiting for the shape "
+		    "cache to be ready\"}", 5);
+		return;
+	}
+	if (waited < SCLIENT_REPLY_MS) {
+		hreq_rearm(r, SCLIENT_REPLY_MS - waited);
+		return;
+	}
+	log_warnx("request %s: no reply from shapecache", r->reqid);
+	serve_json(r, 503, "{\"message\":\"Failed to create shape, please "
+	    "retry\"}", 1);
+}
+
+void
+sclient_request(struct hreq *r)
+{
+	r->sc_sent = 0;
+	hreq_wait(r, HREQ_WAIT_SHAPECACHE, &sc_pending, SCLIENT_DOWN_MS,
+	    sc_timeout);
+	sc_send(r);
+}
+
+static void
+sc_answer_error(struct hreq *r, struct sc_reply *rep)
+{
+	char *body;
+
+	switch (rep->status) {
+	case 400:
+		if (!http_utf8_valid(rep->error, strlen(rep->error)))
+			serve_invalid(r, "table", "is invalid");
+		else
+			serve_invalid(r, "table", rep->error);
+		break;
+	case 404:
+		serve_must_refetch(r, NULL);
+		break;
+	case 503: {
+		struct sbuf b;
+
+		sbuf_init(&b);
+		sbuf_adds(&b, "{\"message\":");
+		if (*rep->error == '\0' ||
+		    !http_utf8_valid(rep->error, strlen(rep->error)))
+			sbuf_adds(&b, "\"Failed to create shape, please retry\"");
+		else
+			sbuf_add_json_str(&b, rep->error, strlen(rep->error));
+		sbuf_addc(&b, '}');
+		serve_json(r, 503, b.p, 1);
+		sbuf_free(&b);
+		break;
+	}
+	default:
+		body = xasprintf("{\"error\":\"Internal server error\"}");
+		log_warnx("request %s: shapecache status %u: %s", r->reqid,
+		    rep->status, rep->error);
+		serve_json(r, 500, body, 0);
+		free(body);
+		break;
+	}
+}
+
+static void
+sc_answer(struct hreq *r, struct sc_reply *rep)
+{
+	if (rep->status != 200 || !http_handle_ok(rep->handle)) {
+		if (rep->status == 200)
+			rep->status = 500;
+		sc_answer_error(r, rep);
+		return;
+	}
+	/* A real offset must name this definition's incarnation (§4.3). */
+	if (r->p.offset_kind == OFFSET_REAL && !rep->matches) {
+		serve_must_refetch(r, rep->handle);
+		return;
+	}
+	r->handle = rep->handle;
+	r->eschema = rep->eschema;
+	rep->handle = rep->eschema = NULL;
+	serve_attempt(r);
+}
+
+static int
+sc_parse_reply(const struct frame *f, struct sc_reply *rep)
+{
+	struct mreader mr;
+
+	mr_init(&mr, f->data, f->len);
+	rep->status = mr_u16(&mr);
+	rep->matches = mr_u8(&mr);
+	rep->handle = mr_str(&mr);
+	rep->schema = mr_str(&mr);
+	rep->table = mr_str(&mr);
+	rep->eschema = mr_str(&mr);
+	rep->error = mr_str(&mr);
+	return mr_done(&mr);
+}
+
+static void
+sc_reply_free(struct sc_reply *rep)
+{
+	free(rep->handle);
+	free(rep->schema);
+	free(rep->table);
+	free(rep->eschema);
+	free(rep->error);
+}
+
+static void sc_closed(struct chan *, int, void *);
+
+static void
+sc_on_reply(struct chan *c, struct frame *f)
+{
+	struct sc_reply rep;
+	struct hreq *r;
+
+	memset(&rep, 0, sizeof(rep));
+	if (sc_parse_reply(f, &rep) == -1) {
+		log_warnx("malformed SHAPE_REPLY from shapecache");
+		sc_reply_free(&rep);
+		sc_closed(c, EPROTO, NULL);
+		return;
+	}
+	TAILQ_FOREACH(r, &sc_pending, link)
+		if (r->sc_sent && r->sc_id == f->id)
+			break;
+	if (r != NULL)
+		sc_answer(r, &rep);	/* else: its client went away */
+	sc_reply_free(&rep);
+}
+
+static void
+sc_frame(struct chan *c, struct frame *f, void *arg)
+{
+	struct mreader mr;
+	char *h;
+
+	if (f->fd != -1)
+		close(f->fd);
+	switch (f->type) {
+	case MSG_SHAPE_REPLY:
+		sc_on_reply(c, f);
+		break;
+	case MSG_SHAPE_GONE:
+		mr_init(&mr, f->data, f->len);
+		h = mr_str(&mr);
+		if (mr_done(&mr) == 0 && *h != '\0')
+			live_gone(h);
+		free(h);
+		break;
+	default:
+		log_debug("shapecache channel: ignoring %s", msg_name(f->type));
+		break;
+	}
+}
+
+static void
+sc_schedule(void)
+{
+	struct timeval tv = { 0, SCLIENT_RETRY_MS * 1000 };
+
+	evtimer_add(sc_retry_ev, &tv);
+}
+
+static void
+sc_closed(struct chan *c, int error, void *arg)
+{
+	struct hreq *r;
+
+	if (error != 0)
+		log_warnx("shapecache channel closed: %s", strerror(error));
+	else
+		log_info("shapecache channel closed");
+	chan_free(c);
+	sc_chan = NULL;
+	TAILQ_FOREACH(r, &sc_pending, link)
+		r->sc_sent = 0;
+	sc_schedule();
+}
+
+static void
+sc_connect(evutil_socket_t fd0, short what, void *arg)
+{
+	struct hreq *r;
+	int fd;
+
+	if ((fd = unix_connect(sc_path)) == -1) {
+		sc_schedule();
+		return;
+	}
+	sc_chan = chan_new(sc_base, fd, "http", FRAME_MAX_DEFAULT, sc_frame,
+	    sc_closed, NULL);
+	if (sc_chan == NULL) {
+		log_warn("shapecache channel");
+		sc_schedule();
+		return;
+	}
+	log_info("connected to shapecache");
+	TAILQ_FOREACH(r, &sc_pending, link)
+		sc_send(r);
+}
+
+void
+sclient_init(struct event_base *base)
+{
+	sc_base = base;
+	sc_path = config_sock_path("shapecache");
+	sc_retry_ev = evtimer_new(base, sc_connect, NULL);
+	sc_connect(-1, 0, NULL);
+}

@@ -1,0 +1,464 @@
+/*
+ * serve: every response the http process sends (see serve.h).  Called by
+ * http.c (routing, errors), sclient.c (resolution errors) and live.c
+ * (wake-ups of waiting requests).
+ *
+ * Log responses are "[" + one byte range of one shape file + optional
+ * ",<up-to-date>" + "]": the range goes into the reply as an evbuffer
+ * file segment (sendfile, or mmap as a fallback), so the http process
+ * never reads log bytes into user space nor does work per message.
+ * Invariants: the ETag is computed before the log is touched (§5.4); a
+ * HEAD reply carries the GET headers, Content-Length included, but no
+ * body; 204 and 304 never carry a body.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "config.h"
+#include "live.h"
+#include "log.h"
+#include "msg.h"
+#include "serve.h"
+#include "version.h"
+
+#define SNAPSHOT_WAIT_MS	60000
+#define EXPOSE_HEADERS	"electric-cursor,electric-handle,electric-has-data," \
+    "electric-offset,electric-schema,electric-up-to-date," \
+    "electric-internal-known-error,retry-after"
+#define CC_DEFAULT	"max-age=0, private, must-revalidate"
+#define CC_INITIAL	"public, max-age=604800, s-maxage=3600, " \
+    "stale-while-revalidate=2629746"
+#define CC_LIVE		"public, max-age=5, stale-while-revalidate=5"
+#define JSON_TYPE	"application/json; charset=utf-8"
+
+static void
+hdr(struct hreq *r, const char *k, const char *v)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+
+	evhttp_remove_header(h, k);
+	if (evhttp_add_header(h, k, v) == -1)
+		log_debug("request %s: header %s not sent", r->reqid, k);
+}
+
+/* §1.2: electric-server, x-request-id and CORS on every response. */
+static void
+serve_common(struct hreq *r)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
+	const char *origin = NULL;
+	struct evkeyval *kv;
+	int norigin = 0;
+
+	TAILQ_FOREACH(kv, in, next)
+		if (strcasecmp(kv->key, "origin") == 0) {
+			origin = kv->value;
+			norigin++;
+		}
+	hdr(r, "electric-server", "ElectricSQL/" ELECTRICD_VERSION);
+	hdr(r, "x-request-id", r->reqid);
+	hdr(r, "access-control-allow-origin", norigin == 1 ? origin : "*");
+	hdr(r, "access-control-expose-headers", EXPOSE_HEADERS);
+	hdr(r, "access-control-allow-methods", r->route == HTTP_ROUTE_SHAPE ?
+	    "GET, POST, HEAD, DELETE, OPTIONS" : "GET, HEAD");
+}
+
+/* §5.3, first matching row wins. */
+static void
+serve_cache(struct hreq *r, int code, int has_handle)
+{
+	char buf[96];
+
+	if (r->route != HTTP_ROUTE_SHAPE || code == 401 || code == 404) {
+		hdr(r, "cache-control", CC_DEFAULT);
+	} else if (r->post) {
+		hdr(r, "cache-control", "no-cache");
+	} else if (code == 409) {
+		hdr(r, "cache-control", has_handle ?
+		    "public, max-age=60, must-revalidate" :
+		    "public, max-age=1, must-revalidate");
+	} else if (code >= 400) {
+		hdr(r, "cache-control", "no-store");
+		hdr(r, "surrogate-control", "no-store");
+	} else if (r->p.offset_kind == OFFSET_BEFORE_ALL) {
+		hdr(r, "cache-control", CC_INITIAL);
+	} else if (r->p.live) {
+		hdr(r, "cache-control", CC_LIVE);
+	} else {
+		snprintf(buf, sizeof(buf),
+		    "public, max-age=%d, stale-while-revalidate=%d",
+		    cfg.cache_max_age, cfg.cache_stale_age);
+		hdr(r, "cache-control", buf);
+	}
+}
+
+static void
+content_length(struct hreq *r, size_t n)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%zu", n);
+	hdr(r, "content-length", buf);
+}
+
+/* Sends a small in-memory body (not for HEAD). */
+static void
+send_body(struct hreq *r, int code, const char *body, size_t n)
+{
+	struct evbuffer *b = NULL;
+
+	content_length(r, n);
+	if (!r->head && n > 0) {
+		b = evbuffer_new();
+		evbuffer_add(b, body, n);
+	}
+	hreq_send(r, code, b);
+}
+
+void
+serve_text(struct hreq *r, int code, const char *text)
+{
+	serve_common(r);
+	serve_cache(r, code, 0);
+	send_body(r, code, text, strlen(text));
+}
+
+void
+serve_empty(struct hreq *r, int code)
+{
+	serve_common(r);
+	serve_cache(r, code, 0);
+	send_body(r, code, "", 0);
+}
+
+void
+serve_json(struct hreq *r, int code, const char *json, int retry_after)
+{
+	char buf[16];
+
+	serve_common(r);
+	serve_cache(r, code, 0);
+	hdr(r, "content-type", JSON_TYPE);
+	if (retry_after > 0) {
+		snprintf(buf, sizeof(buf), "%d", retry_after);
+		hdr(r, "retry-after", buf);
+	}
+	send_body(r, code, json, strlen(json));
+}
+
+void
+serve_invalid(struct hreq *r, const char *field, const char *msg)
+{
+	char *body = http_invalid_body(field, msg);
+
+	serve_json(r, 400, body, 0);
+	free(body);
+}
+
+void
+serve_unauthorized(struct hreq *r)
+{
+	static const char body[] = "{\"message\":\"Unauthorized - Invalid API secret\"}";
+
+	serve_common(r);
+	serve_cache(r, 401, 0);
+	send_body(r, 401, body, sizeof(body) - 1);
+}
+
+void
+serve_must_refetch(struct hreq *r, const char *handle)
+{
+	static const char body[] = "[{\"headers\":{\"control\":\"must-refetch\"}}]";
+
+	serve_common(r);
+	serve_cache(r, 409, handle != NULL);
+	if (handle != NULL)
+		hdr(r, "electric-handle", handle);
+	hdr(r, "content-type", JSON_TYPE);
+	send_body(r, 409, body, sizeof(body) - 1);
+}
+
+void
+serve_options(struct hreq *r)
+{
+	const char *req_hdrs;
+
+	serve_common(r);
+	hdr(r, "access-control-max-age", "86400");
+	hdr(r, "connection", "keep-alive");
+	req_hdrs = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "access-control-request-headers");
+	if (req_hdrs != NULL && *req_hdrs != '\0')
+		hdr(r, "access-control-allow-headers", req_hdrs);
+	hreq_send(r, 204, NULL);
+}
+
+void
+serve_health(struct hreq *r, int health)
+{
+	const char *body = health == HEALTH_ACTIVE ? "{\"status\":\"active\"}" :
+	    health == HEALTH_WAITING ? "{\"status\":\"waiting\"}" :
+	    "{\"status\":\"starting\"}";
+
+	serve_common(r);
+	hdr(r, "content-type", "application/json");
+	hdr(r, "cache-control", "no-cache, no-store, must-revalidate");
+	send_body(r, health == HEALTH_ACTIVE ? 200 : 202, body, strlen(body));
+}
+
+/* ---- shape log responses ---- */
+
+/* What a log response says besides its bytes. */
+struct logresp {
+	struct shapelog_plan	plan;		/* end = electric-offset */
+	int			empty;		/* live timeout or offset=now */
+	uint64_t		lsn;		/* global_last_seen_lsn */
+};
+
+static const char *
+req_offset_str(struct hreq *r, char *buf)
+{
+	if (r->p.offset_kind == OFFSET_BEFORE_ALL)
+		return "-1";
+	if (r->p.offset_kind == OFFSET_NOW)
+		return "now";
+	return offset_fmt(&r->p.offset, buf);
+}
+
+/* Monotonic nanoseconds, strictly increasing across calls: the suffix
+ * that keeps empty responses from ever revalidating (§5.2 etag). */
+static uint64_t
+unique_ns(void)
+{
+	static uint64_t last;
+	struct timespec ts;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	last = ns > last ? ns : last + 1;
+	return last;
+}
+
+/* §5.2 / §5.3 / §5.4 headers; returns 1 when If-None-Match matched. */
+static int
+log_headers(struct hreq *r, const struct logresp *lr)
+{
+	char ob[OFFSET_STRLEN], rb[OFFSET_STRLEN], etag[640], cur[24];
+	const char *inm;
+
+	serve_common(r);
+	serve_cache(r, 200, 1);
+	offset_fmt(&lr->plan.end, ob);
+	hdr(r, "electric-handle", r->handle);
+	hdr(r, "electric-offset", ob);
+	if (r->p.live) {
+		snprintf(cur, sizeof(cur), "%llu", (unsigned long long)
+		    http_cursor_next(cfg.long_poll_timeout_ms, now_us() / 1000000,
+		    r->p.cursor, arc4random()));
+		hdr(r, "electric-cursor", cur);
+	}
+	if (lr->plan.up_to_date)
+		hdr(r, "electric-up-to-date", "");
+	hdr(r, "electric-has-data", lr->empty ? "false" : "true");
+	if (lr->empty)
+		snprintf(etag, sizeof(etag), "\"%s:%s:%s:%llu\"", r->handle,
+		    req_offset_str(r, rb), ob, (unsigned long long)unique_ns());
+	else
+		snprintf(etag, sizeof(etag), "\"%s:%s:%s\"", r->handle,
+		    req_offset_str(r, rb), ob);
+	hdr(r, "etag", etag);
+	inm = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "if-none-match");
+	etag[strlen(etag) - 1] = '\0';
+	if (!lr->empty && http_etag_match(inm, etag + 1))
+		return 1;
+	if (!r->p.live)
+		hdr(r, "electric-schema", r->eschema != NULL && *r->eschema ?
+		    r->eschema : "{}");
+	hdr(r, "content-type", JSON_TYPE);
+	return 0;
+}
+
+/* The file range as a file segment: no copy into user space. */
+static int
+add_segment(struct evbuffer *b, const struct shapelog_plan *plan)
+{
+	struct evbuffer_file_segment *seg;
+	int fd;
+
+	if ((fd = open(plan->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	seg = evbuffer_file_segment_new(fd, plan->start, (ev_off_t)plan->len,
+	    EVBUF_FS_CLOSE_ON_FREE);
+	if (seg == NULL) {
+		close(fd);
+		errno = EIO;
+		return -1;
+	}
+	if (evbuffer_add_file_segment(b, seg, 0, (ev_off_t)plan->len) == -1) {
+		evbuffer_file_segment_free(seg);
+		errno = EIO;
+		return -1;
+	}
+	evbuffer_file_segment_free(seg);	/* b holds a reference */
+	return 0;
+}
+
+static void serve_log_error(struct hreq *r, int err);
+
+static void
+serve_log(struct hreq *r, const struct logresp *lr)
+{
+	const struct shapelog_plan *plan = &lr->plan;
+	struct evbuffer *b = NULL;
+	char utd[128];
+	size_t ulen = 0, total;
+
+	if (log_headers(r, lr)) {
+		hreq_send(r, 304, NULL);
+		return;
+	}
+	if (plan->up_to_date)
+		ulen = (size_t)snprintf(utd, sizeof(utd),
+		    "{\"headers\":{\"control\":\"up-to-date\","
+		    "\"global_last_seen_lsn\":\"%llu\"}}",
+		    (unsigned long long)lr->lsn);
+	total = 2 + plan->len + ulen + (plan->len > 0 && ulen > 0);
+	content_length(r, total);
+	if (!r->head) {
+		b = evbuffer_new();
+		evbuffer_add(b, "[", 1);
+		if (plan->len > 0 && add_segment(b, plan) == -1) {
+			evbuffer_free(b);
+			serve_log_error(r, errno);
+			return;
+		}
+		if (plan->len > 0 && ulen > 0)
+			evbuffer_add(b, ",", 1);
+		evbuffer_add(b, utd, ulen);
+		evbuffer_add(b, "]", 1);
+	}
+	hreq_send(r, 200, b);
+}
+
+/* global_last_seen_lsn (§6.2). */
+static uint64_t
+utd_lsn(struct hreq *r, const struct offset *end, int empty,
+    const struct shapelog_state *st)
+{
+	uint64_t g = live_global_lsn();
+
+	if (empty)
+		return g != 0 ? g : st->last_tx;
+	if (r->p.live)
+		return end->tx != 0 ? end->tx : g;
+	return g > end->tx ? g : end->tx;
+}
+
+static void
+serve_log_error(struct hreq *r, int err)
+{
+	char *body;
+
+	/* Drop whatever log headers were already set for a 200. */
+	evhttp_clear_headers(evhttp_request_get_output_headers(r->req));
+	/* Files gone: the shape was removed under us (§4.3 case 3). */
+	if (err == ENOENT) {
+		serve_must_refetch(r, NULL);
+		return;
+	}
+	log_warnx("request %s: shape %s: %s", r->reqid, r->handle,
+	    strerror(err));
+	body = xasprintf("{\"message\":\"Unable to retrieve shape log: %s\"}",
+	    strerror(err));
+	serve_json(r, 500, body, 0);
+	free(body);
+}
+
+static void
+serve_wait_timeout(struct hreq *r)
+{
+	struct shapelog_state st;
+	struct logresp lr;
+
+	switch (r->state) {
+	case HREQ_WAIT_LIVE:
+		memset(&lr, 0, sizeof(lr));
+		if (live_state(live_ent(r->handle), &st) == -1)
+			memset(&st, 0, sizeof(st));
+		lr.plan.end = r->p.offset;
+		lr.plan.up_to_date = 1;
+		lr.empty = 1;
+		lr.lsn = utd_lsn(r, &lr.plan.end, 1, &st);
+		serve_log(r, &lr);
+		break;
+	case HREQ_WAIT_OOB:
+		serve_invalid(r, "offset", "out of bounds for this shape");
+		break;
+	default:
+		hdr(r, "electric-internal-known-error", "true");
+		serve_json(r, 503, "{\"message\":\"Timeout waiting for the shape "
+		    "snapshot\"}", 10);
+		break;
+	}
+}
+
+static void
+serve_wait(struct hreq *r, struct shape_ent *e, enum hreq_state st)
+{
+	uint64_t ms = st == HREQ_WAIT_LIVE ? (uint64_t)cfg.long_poll_timeout_ms :
+	    st == HREQ_WAIT_OOB ? (uint64_t)cfg.long_poll_timeout_ms / 2 :
+	    SNAPSHOT_WAIT_MS;
+
+	hreq_wait(r, st, &e->waiters, ms > 0 ? ms : 1, serve_wait_timeout);
+}
+
+void
+serve_attempt(struct hreq *r)
+{
+	struct shape_ent *e = live_ent(r->handle);
+	enum shapelog_plan_result res;
+	struct shapelog_state st;
+	struct logresp lr;
+
+	memset(&lr, 0, sizeof(lr));
+	if (live_state(e, &st) == -1) {
+		serve_log_error(r, errno);
+		return;
+	}
+	res = shapelog_plan(e->dir, &st, r->p.offset_kind, &r->p.offset,
+	    &lr.plan);
+	switch (res) {
+	case SHAPELOG_AT_END:
+		if (r->p.live) {
+			serve_wait(r, e, HREQ_WAIT_LIVE);
+			return;
+		}
+		lr.empty = r->p.offset_kind == OFFSET_NOW;
+		/* FALLTHROUGH */
+	case SHAPELOG_OK:
+		lr.lsn = utd_lsn(r, &lr.plan.end, lr.empty, &st);
+		serve_log(r, &lr);
+		return;
+	case SHAPELOG_NOT_READY:
+		serve_wait(r, e, HREQ_WAIT_SNAPSHOT);
+		return;
+	case SHAPELOG_OUT_OF_BOUNDS:
+		serve_wait(r, e, HREQ_WAIT_OOB);
+		return;
+	case SHAPELOG_ERROR:
+	default:
+		serve_log_error(r, errno);
+		return;
+	}
+}

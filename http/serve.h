@@ -1,0 +1,33 @@
+/*
+ * serve: builds and sends every response of the http process: the
+ * headers common to all responses (§1.2), the cache-control matrix
+ * (§5.3), error bodies, and shape-log responses planned by shapelog_plan
+ * (§5.2, §5.4, §7.3, §7.5, §7.6, §8.1).  Each serve_* call that answers
+ * a request frees it (hreq_send).
+ */
+#ifndef ELECTRICD_HTTP_SERVE_H
+#define ELECTRICD_HTTP_SERVE_H
+
+#include "hreq.h"
+
+/* Text body without content-type (404 "Not found"). */
+void serve_text(struct hreq *r, int code, const char *text);
+/* Empty body (GET / -> 200). */
+void serve_empty(struct hreq *r, int code);
+/* JSON body; retry_after > 0 adds retry-after. */
+void serve_json(struct hreq *r, int code, const char *json, int retry_after);
+/* 400 {"message":"Invalid request","errors":{field:[msg]}}. */
+void serve_invalid(struct hreq *r, const char *field, const char *msg);
+/* 401 {"message":"Unauthorized - Invalid API secret"}. */
+void serve_unauthorized(struct hreq *r);
+/* 409 must-refetch (§4.4); handle may be NULL. */
+void serve_must_refetch(struct hreq *r, const char *handle);
+/* OPTIONS /v1/shape (§14.3). */
+void serve_options(struct hreq *r);
+/* GET /v1/health (§14.1); health is an enum stack_health. */
+void serve_health(struct hreq *r, int health);
+
+/* r->handle and r->eschema are set: serve the log or start waiting. */
+void serve_attempt(struct hreq *r);
+
+#endif
