@@ -2,7 +2,6 @@
  * config: the settings table, flag and environment parsing, export to
  * children.  Adding a setting is one row in config_table plus a field.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>

@@ -3,7 +3,6 @@
  * sbuf_add_json_str is on the write hot path: it copies runs of plain bytes
  * in one memcpy and only escapes what JSON requires.
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
