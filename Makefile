@@ -33,7 +33,8 @@ UNIT_SRC   = $(wildcard tests/unit/*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 # Unit tests link every module except the process entry points (files that
 # define main()), so a test can call any module function.
-LIB_OBJ    = $(call obj,$(COMMON_SRC) $(filter-out supervisor/electricd.c,$(DAEMON_SRC)))
+LIB_OBJ    = $(call obj,$(COMMON_SRC) $(filter-out supervisor/electricd.c,$(DAEMON_SRC)) \
+                      $(filter-out ctl/electricctl.c,$(CTL_SRC)))
 
 all: $(BIN)/electricd $(BIN)/electricctl
 
