@@ -7,8 +7,7 @@
 
 PKGS      = libpq libevent jansson sqlite3
 CC       ?= cc
-WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wno-unused-parameter
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 OPT      ?= -O2 -g
 ifeq ($(SAN),1)
 BUILD     = build-san

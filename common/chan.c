@@ -278,7 +278,7 @@ chan_flush(struct chan *c, int quiet)
 }
 
 static void
-chan_write_cb(evutil_socket_t fd, short what, void *arg)
+chan_write_cb(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	struct chan *c = arg;
 
@@ -526,7 +526,7 @@ chan_recv(struct chan *c)
 }
 
 static void
-chan_read_cb(evutil_socket_t fd, short what, void *arg)
+chan_read_cb(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	struct chan *c = arg;
 

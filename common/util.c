@@ -133,10 +133,11 @@ void
 sbuf_addf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
+	char probe[1];
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(probe, sizeof(probe), fmt, ap);
 	va_end(ap);
 	sbuf_reserve(b, (size_t)n);
 	va_start(ap, fmt);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define WUR __attribute__((warn_unused_result))
+#define UNUSED __attribute__((unused))
 
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);

@@ -326,7 +326,7 @@ cons_stream_stop(struct consumer *c)
 }
 
 static void
-on_ignored(struct consumer *c, struct mreader *mr)
+on_ignored(struct consumer *c UNUSED, struct mreader *mr)
 {
 	(void)mr;
 	log_warnx("TRUNCATE/INVALIDATE not handled yet, ignored");

@@ -96,7 +96,7 @@ hreq_free(struct hreq *r)
 }
 
 static void
-hreq_closed(struct evhttp_connection *conn, void *arg)
+hreq_closed(struct evhttp_connection *conn UNUSED, void *arg)
 {
 	struct hreq *r = arg;
 	struct evhttp_request *req = r->req;
@@ -110,7 +110,7 @@ hreq_closed(struct evhttp_connection *conn, void *arg)
 }
 
 static void
-hreq_watch_cb(evutil_socket_t fd, short what, void *arg)
+hreq_watch_cb(evutil_socket_t fd, short what UNUSED, void *arg)
 {
 	struct hreq *r = arg;
 	ssize_t n;
@@ -144,7 +144,7 @@ hreq_watch_start(struct hreq *r)
 }
 
 static void
-hreq_timer_cb(evutil_socket_t fd, short what, void *arg)
+hreq_timer_cb(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	struct hreq *r = arg;
 

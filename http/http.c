@@ -150,7 +150,7 @@ http_dispatch(struct hreq *r, int method, const char *query)
 }
 
 static void
-http_request_cb(struct evhttp_request *req, void *arg)
+http_request_cb(struct evhttp_request *req, void *arg UNUSED)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *raw = evhttp_request_get_uri(req), *path;
@@ -218,7 +218,7 @@ health_set(int h, const char *reason)
 }
 
 static void
-root_frame(struct chan *c, struct frame *f, void *arg)
+root_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 {
 	struct mreader mr;
 	uint8_t h;
@@ -266,7 +266,7 @@ peer_notify(const struct frame *f)
 }
 
 static void
-peer_frame(struct chan *c, struct frame *f, void *arg)
+peer_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 {
 	struct mreader mr;
 	char *h;
@@ -293,7 +293,7 @@ peer_frame(struct chan *c, struct frame *f, void *arg)
 }
 
 static void
-peer_closed(struct chan *c, int error, void *arg)
+peer_closed(struct chan *c, int error, void *arg UNUSED)
 {
 	if (error != 0)
 		log_debug("http.sock peer %s closed: %s",
@@ -302,7 +302,7 @@ peer_closed(struct chan *c, int error, void *arg)
 }
 
 static void
-peer_accept(evutil_socket_t lfd, short what, void *arg)
+peer_accept(evutil_socket_t lfd, short what UNUSED, void *arg)
 {
 	struct event_base *base = arg;
 	int fd;

@@ -174,7 +174,7 @@ state_eq(const struct shapelog_state *a, const struct shapelog_state *b)
 /* Shapes nobody has notified us about: re-read their files while
  * requests wait on them, and wake those on any change. */
 static void
-live_poll(evutil_socket_t fd, short what, void *arg)
+live_poll(evutil_socket_t fd UNUSED, short what UNUSED, void *arg UNUSED)
 {
 	struct shapelog_state old;
 	struct shape_ent *e;

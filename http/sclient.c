@@ -206,7 +206,7 @@ sc_on_reply(struct chan *c, struct frame *f)
 }
 
 static void
-sc_frame(struct chan *c, struct frame *f, void *arg)
+sc_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
 	struct mreader mr;
 	char *h;
@@ -239,7 +239,7 @@ sc_schedule(void)
 }
 
 static void
-sc_closed(struct chan *c, int error, void *arg)
+sc_closed(struct chan *c, int error, void *arg UNUSED)
 {
 	struct hreq *r;
 
@@ -255,7 +255,7 @@ sc_closed(struct chan *c, int error, void *arg)
 }
 
 static void
-sc_connect(evutil_socket_t fd0, short what, void *arg)
+sc_connect(evutil_socket_t fd0 UNUSED, short what UNUSED, void *arg UNUSED)
 {
 	struct hreq *r;
 	int fd;

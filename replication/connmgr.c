@@ -278,7 +278,7 @@ static const struct cm_step cm_steps[] = {
 #define CM_NSTEPS (sizeof(cm_steps) / sizeof(cm_steps[0]))
 
 static void
-cm_lock_lost(struct pgasync *pg, PGresult *res, const char *err, void *arg)
+cm_lock_lost(struct pgasync *pg UNUSED, PGresult *res UNUSED, const char *err, void *arg UNUSED)
 {
 	log_warnx("lost the lock connection: %s", err ? err : "closed");
 	exit(1);
@@ -298,7 +298,7 @@ cm_all_done(struct connmgr *cm)
 }
 
 static void
-cm_step_done(struct pgasync *pg, PGresult *res, const char *err, void *arg)
+cm_step_done(struct pgasync *pg UNUSED, PGresult *res, const char *err, void *arg)
 {
 	struct connmgr *cm = arg;
 
@@ -355,7 +355,7 @@ cm_run_step(struct connmgr *cm)
 }
 
 static void
-cm_connected(struct pgasync *pg, PGresult *res, const char *err, void *arg)
+cm_connected(struct pgasync *pg UNUSED, PGresult *res UNUSED, const char *err, void *arg)
 {
 	struct connmgr *cm = arg;
 
@@ -382,7 +382,7 @@ cm_start(struct connmgr *cm)
 }
 
 static void
-cm_on_retry(evutil_socket_t fd, short what, void *arg)
+cm_on_retry(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	cm_start(arg);
 }

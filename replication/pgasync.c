@@ -131,7 +131,7 @@ pga_fail(struct pgasync *p)
 }
 
 static void
-pga_on_timer(evutil_socket_t fd, short what, void *arg)
+pga_on_timer(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	struct pgasync *p = arg;
 
@@ -165,7 +165,7 @@ pga_connect_poll(struct pgasync *p)
 
 /* Notices (and a FATAL before a disconnect) go to our log, not stderr. */
 static void
-pga_notice(void *arg, const char *msg)
+pga_notice(void *arg UNUSED, const char *msg)
 {
 	char buf[512];
 
@@ -257,7 +257,7 @@ pga_query_event(struct pgasync *p, short what)
 }
 
 static void
-pga_on_event(evutil_socket_t fd, short what, void *arg)
+pga_on_event(evutil_socket_t fd UNUSED, short what, void *arg)
 {
 	struct pgasync *p = arg;
 	PGnotify *n;

@@ -262,7 +262,7 @@ pgo_commit(struct pgr *r, struct pgoutput_state *st, struct mbuf *out)
 }
 
 static int
-pgo_relation(struct pgr *r, struct pgoutput_state *st, struct mbuf *out)
+pgo_relation(struct pgr *r, struct pgoutput_state *st UNUSED, struct mbuf *out)
 {
 	uint16_t i, ncols;
 
@@ -350,7 +350,7 @@ pgo_truncate(struct pgr *r, struct pgoutput_state *st, struct mbuf *out)
 
 /* Ignored messages are still parsed, so that garbage is noticed. */
 static int
-pgo_type(struct pgr *r, struct pgoutput_state *st, struct mbuf *out)
+pgo_type(struct pgr *r, struct pgoutput_state *st UNUSED, struct mbuf *out UNUSED)
 {
 	(void)pgr_u32(r);
 	(void)pgr_cstr(r);
@@ -359,7 +359,7 @@ pgo_type(struct pgr *r, struct pgoutput_state *st, struct mbuf *out)
 }
 
 static int
-pgo_origin(struct pgr *r, struct pgoutput_state *st, struct mbuf *out)
+pgo_origin(struct pgr *r, struct pgoutput_state *st UNUSED, struct mbuf *out UNUSED)
 {
 	(void)pgr_u64(r);
 	(void)pgr_cstr(r);
@@ -367,7 +367,7 @@ pgo_origin(struct pgr *r, struct pgoutput_state *st, struct mbuf *out)
 }
 
 static int
-pgo_message(struct pgr *r, struct pgoutput_state *st, struct mbuf *out)
+pgo_message(struct pgr *r, struct pgoutput_state *st UNUSED, struct mbuf *out UNUSED)
 {
 	(void)pgr_u8(r);
 	(void)pgr_u64(r);

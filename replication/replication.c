@@ -151,7 +151,7 @@ static const struct walstream_cbs repl_ws_cbs = {
 };
 
 static void
-repl_on_pg_timer(evutil_socket_t fd, short what, void *arg)
+repl_on_pg_timer(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	repl_stream_start(arg);
 }
@@ -174,7 +174,7 @@ repl_on_ack(struct repl *r, const struct frame *f)
 }
 
 static void
-repl_on_coll_frame(struct chan *c, struct frame *f, void *arg)
+repl_on_coll_frame(struct chan *c UNUSED, struct frame *f, void *arg)
 {
 	struct repl *r = arg;
 
@@ -212,7 +212,7 @@ repl_on_coll_close(struct chan *c, int error, void *arg)
 }
 
 static void
-repl_on_coll_wm(struct chan *c, int above, void *arg)
+repl_on_coll_wm(struct chan *c UNUSED, int above, void *arg)
 {
 	struct repl *r = arg;
 
@@ -247,7 +247,7 @@ repl_coll_connect(struct repl *r)
 }
 
 static void
-repl_on_coll_timer(evutil_socket_t fd, short what, void *arg)
+repl_on_coll_timer(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	repl_coll_connect(arg);
 }

@@ -102,7 +102,7 @@ ws_broken(struct walstream *ws, const char *why, const char *sqlstate)
 }
 
 static void
-ws_on_write(evutil_socket_t fd, short what, void *arg)
+ws_on_write(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	struct walstream *ws = arg;
 	int r = PQflush(ws->pg.conn);
@@ -182,13 +182,13 @@ ws_keepalive(struct walstream *ws, uint64_t wal_end)
 }
 
 static void
-ws_on_status_timer(evutil_socket_t fd, short what, void *arg)
+ws_on_status_timer(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	(void)ws_send_status(arg);
 }
 
 static void
-ws_on_ack_timer(evutil_socket_t fd, short what, void *arg)
+ws_on_ack_timer(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	struct walstream *ws = arg;
 
@@ -274,7 +274,7 @@ ws_drain(struct walstream *ws)
 }
 
 static void
-ws_on_read(evutil_socket_t fd, short what, void *arg)
+ws_on_read(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 {
 	struct walstream *ws = arg;
 
@@ -373,7 +373,7 @@ ws_on_slot(struct pgasync *pg, PGresult *res, const char *err, void *arg)
 }
 
 static void
-ws_on_connected(struct pgasync *pg, PGresult *res, const char *err,
+ws_on_connected(struct pgasync *pg, PGresult *res UNUSED, const char *err,
     void *arg)
 {
 	struct walstream *ws = arg;

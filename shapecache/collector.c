@@ -116,7 +116,7 @@ col_sub_add(const char *handle, const char *schema, const char *table)
 }
 
 static int
-col_load_shape(const struct meta_shape *m, void *arg)
+col_load_shape(const struct meta_shape *m, void *arg UNUSED)
 {
 	if (col_sub_find(m->handle) == NULL)
 		col_sub_add(m->handle, m->schema_name, m->table_name);
@@ -452,7 +452,7 @@ col_on_keepalive(const struct frame *f)
 }
 
 static void
-col_on_repl_frame(struct chan *c, struct frame *f, void *arg)
+col_on_repl_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 {
 	switch (f->type) {
 	case MSG_RELATION: col_on_relation(f); break;
@@ -533,7 +533,7 @@ col_on_flushed(struct col_sub *s, const struct frame *f)
 }
 
 static void
-col_on_consumer_frame(struct chan *c, struct frame *f, void *arg)
+col_on_consumer_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
 	struct col_sub *s = chan_arg(c);
 
@@ -565,7 +565,7 @@ col_on_frame(struct chan *c, struct frame *f, void *arg)
 }
 
 static void
-col_on_close(struct chan *c, int error, void *arg)
+col_on_close(struct chan *c, int error UNUSED, void *arg UNUSED)
 {
 	struct col_sub *s = chan_arg(c);
 
@@ -584,7 +584,7 @@ col_on_close(struct chan *c, int error, void *arg)
 }
 
 static void
-col_on_accept(evutil_socket_t lfd, short ev, void *arg)
+col_on_accept(evutil_socket_t lfd, short ev UNUSED, void *arg UNUSED)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 

@@ -298,7 +298,7 @@ sc_on_shape_req(struct chan *c, const struct frame *f)
 }
 
 static void
-sc_on_client_frame(struct chan *c, struct frame *f, void *arg)
+sc_on_client_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
 	if (f->fd != -1)
 		close(f->fd);
@@ -310,13 +310,13 @@ sc_on_client_frame(struct chan *c, struct frame *f, void *arg)
 }
 
 static void
-sc_on_client_close(struct chan *c, int error, void *arg)
+sc_on_client_close(struct chan *c, int error UNUSED, void *arg UNUSED)
 {
 	chan_free(c);
 }
 
 static void
-sc_on_accept(evutil_socket_t lfd, short ev, void *arg)
+sc_on_accept(evutil_socket_t lfd, short ev UNUSED, void *arg UNUSED)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
@@ -350,7 +350,7 @@ sc_shape_json(const struct sc_shape *s)
 }
 
 static void
-sc_on_root_frame(struct chan *c, struct frame *f, void *arg)
+sc_on_root_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
 	struct sc_shape *s;
 	struct mbuf m;
@@ -377,7 +377,7 @@ sc_on_root_frame(struct chan *c, struct frame *f, void *arg)
 }
 
 static int
-sc_load_one(const struct meta_shape *m, void *arg)
+sc_load_one(const struct meta_shape *m, void *arg UNUSED)
 {
 	sc_add(m->handle, m->definition, m->schema_name, m->table_name,
 	    m->electric_schema);

@@ -83,7 +83,7 @@ ctl_proc_json(const struct sup_proc *p)
 }
 
 static void
-ctl_cmd_status(struct ctl_client *cl, uint32_t id, json_t *req)
+ctl_cmd_status(struct ctl_client *cl, uint32_t id, json_t *req UNUSED)
 {
 	static const char *const names[] = { "starting", "waiting", "active" };
 	const struct sup_proc *p;
@@ -99,7 +99,7 @@ ctl_cmd_status(struct ctl_client *cl, uint32_t id, json_t *req)
 }
 
 static void
-ctl_cmd_version(struct ctl_client *cl, uint32_t id, json_t *req)
+ctl_cmd_version(struct ctl_client *cl, uint32_t id, json_t *req UNUSED)
 {
 	ctl_reply(cl->chan, id, 0, json_pack("{s:s}", "version", ELECTRICD_VERSION));
 }
@@ -235,7 +235,7 @@ ctl_on_frame(struct chan *c, struct frame *f, void *arg)
 }
 
 static void
-ctl_on_close(struct chan *c, int error, void *arg)
+ctl_on_close(struct chan *c, int error UNUSED, void *arg)
 {
 	struct ctl_client *cl = arg, **pp;
 	struct ctl_pending *pe;
@@ -253,7 +253,7 @@ ctl_on_close(struct chan *c, int error, void *arg)
 }
 
 static void
-ctl_on_accept(evutil_socket_t lfd, short ev, void *arg)
+ctl_on_accept(evutil_socket_t lfd, short ev UNUSED, void *arg UNUSED)
 {
 	struct ctl_client *cl;
 	int fd;

@@ -237,7 +237,7 @@ sup_on_state(struct sup_proc *p, const struct frame *f)
 }
 
 static void
-sup_on_frame(struct chan *c, struct frame *f, void *arg)
+sup_on_frame(struct chan *c UNUSED, struct frame *f, void *arg)
 {
 	struct sup_proc *p = arg;
 
@@ -444,7 +444,7 @@ sup_cascade(struct sup_proc *dead)
 }
 
 static void
-sup_backoff_done(evutil_socket_t fd, short ev, void *arg)
+sup_backoff_done(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg)
 {
 	struct sup_proc *p = arg;
 
@@ -518,7 +518,7 @@ sup_on_death(struct sup_proc *p, int status)
 }
 
 static void
-sup_on_sigchld(evutil_socket_t sig, short ev, void *arg)
+sup_on_sigchld(evutil_socket_t sig UNUSED, short ev UNUSED, void *arg UNUSED)
 {
 	struct sup_proc *p;
 	pid_t pid;
@@ -555,7 +555,7 @@ sup_restart(const char *id)
 /* ---- orderly stop: stages by stop_stage, lowest first ---- */
 
 static void
-sup_stop_timeout(evutil_socket_t fd, short ev, void *arg)
+sup_stop_timeout(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg UNUSED)
 {
 	struct sup_proc *p;
 
@@ -594,7 +594,7 @@ sup_stop_next_stage(void)
 }
 
 static void
-sup_on_stop_signal(evutil_socket_t sig, short ev, void *arg)
+sup_on_stop_signal(evutil_socket_t sig, short ev UNUSED, void *arg UNUSED)
 {
 	struct sup_proc *p;
 

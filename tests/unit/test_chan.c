@@ -77,7 +77,7 @@ rec_close(struct chan *c, int error, void *arg)
 }
 
 static void
-rec_wm(struct chan *c, int above, void *arg)
+rec_wm(struct chan *c UNUSED, int above, void *arg)
 {
 	struct rec *r = arg;
 
@@ -151,7 +151,7 @@ expect_close(const struct sbuf *s, size_t max, int nframes, int err)
 }
 
 static void
-close_nofree(struct chan *c, int error, void *arg)
+close_nofree(struct chan *c UNUSED, int error, void *arg)
 {
 	struct rec *r = arg;
 
