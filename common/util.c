@@ -133,16 +133,22 @@ void
 sbuf_addf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
-	char probe[1];
+	size_t room;
 	int n;
 
+	sbuf_reserve(b, 64);
+	room = b->cap - b->len;
 	va_start(ap, fmt);
-	n = vsnprintf(probe, sizeof(probe), fmt, ap);
+	n = vsnprintf(b->p + b->len, room, fmt, ap);
 	va_end(ap);
-	sbuf_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	if (n < 0)
+		fatalx("sbuf_addf: bad format");
+	if ((size_t)n >= room) {
+		sbuf_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
