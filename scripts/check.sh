@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# check.sh (make check, after the binaries are built): every test.
+#   1. unit tests (Check, fork mode, ASan/UBSan build: bin-san/unit-tests)
+#   2. mandoc -Tlint of the man pages
+#   3. npm ci of the end-to-end test dependencies (tests/e2e)
+#   4. one throwaway Postgres for the whole run (under /tmp, fsync off)
+#   5. the end-to-end tests: node --test, one file at a time
+# Every stage runs even if an earlier one failed; the exit status is
+# non-zero if any failed.  The node test runner's summary is printed last.
+# E2E_FILES="a.test.mjs b.test.mjs" runs only those files.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+root=$PWD
+failed=()
+
+stage() { printf '\n==> %s\n' "$*"; }
+
+stage "unit tests (bin-san/unit-tests)"
+if [[ -x bin-san/unit-tests ]]; then
+	CK_FORK=yes bin-san/unit-tests || failed+=(unit)
+else
+	echo "bin-san/unit-tests is missing"; failed+=(unit)
+fi
+
+stage "mandoc -Tlint man/*.8"
+mandoc -Tlint -Wwarning man/*.8 || failed+=(man)
+
+stage "npm ci (tests/e2e)"
+e2e_ready=1
+(
+	cd tests/e2e
+	stamp=node_modules/.electricd-lock
+	sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+	if [[ -f $stamp && $(cat "$stamp") == "$sum" ]]; then
+		echo "node_modules up to date"
+		exit 0
+	fi
+	npm ci --no-audit --no-fund --loglevel=error && echo "$sum" >"$stamp"
+) || { failed+=(npm); e2e_ready=0; }
+
+tmp=$(mktemp -d /tmp/electricd-check.XXXXXX)
+chmod 755 "$tmp"
+export TEST_TMPDIR=$tmp
+# Given to node only (the tests put it into electricd's environment), so
+# that finish() can find an electricd a crashed test run left behind.
+run_mark="check-$$-$RANDOM"
+pgdir=$tmp/pg
+
+# Safety net: leftover electricd processes (found by the marker in their
+# environment), then the cluster, then the scratch directory.
+finish() {
+	local p
+	for p in /proc/[0-9]*; do
+		if grep -qxz "ELECTRICD_TEST_RUN=$run_mark" \
+			"$p/environ" 2>/dev/null; then
+			kill -KILL "${p#/proc/}" 2>/dev/null
+		fi
+	done
+	scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
+	[[ -n ${KEEP_TMP:-} ]] || rm -rf "$tmp"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+stage "throwaway Postgres"
+pgport=
+for p in $(seq 55432 55460); do
+	port_busy "$p" || { pgport=$p; break; }
+done
+if [[ -z $pgport ]] || ! scripts/pg.sh start "$pgdir" "$pgport" --fast; then
+	echo "could not start Postgres"; failed+=(postgres); e2e_ready=0
+else
+	TEST_DATABASE_URL=$(scripts/pg.sh url "$pgdir" "$pgport")
+	export TEST_DATABASE_URL
+	echo "TEST_DATABASE_URL=$TEST_DATABASE_URL"
+fi
+
+stage "end-to-end tests (tests/e2e)"
+if ((e2e_ready)); then
+	files=()
+	for f in ${E2E_FILES:-tests/e2e/*.test.mjs}; do
+		[[ -f $f ]] || f=tests/e2e/$f
+		files+=("$f")
+	done
+	export ELECTRICD_BIN=$root/bin/electricd ELECTRICCTL_BIN=$root/bin/electricctl
+	# One file at a time (they share the machine's two cores and the
+	# cluster); each test has its own timeout, the whole run a hard cap.
+	ELECTRICD_TEST_RUN=$run_mark timeout -k 10 780 node --test --test-concurrency=1 \
+		--test-timeout=180000 "${files[@]}" || failed+=(e2e)
+else
+	echo "skipped: the stages above failed"
+fi
+
+if ((${#failed[@]})); then
+	echo "make check: FAILED: ${failed[*]}" >&2
+	exit 1
+fi
