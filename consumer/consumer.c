@@ -18,12 +18,13 @@
 
 #include <event2/event.h>
 
-#include "../shapecache/meta.h"
-#include "../supervisor/roles.h"
+#include "meta.h"
+#include "roles.h"
 #include "config.h"
 #include "consumer_int.h"
 #include "log.h"
 #include "msg.h"
+#include "pool.h"
 #include "proc.h"
 #include "snapshot.h"
 
@@ -293,11 +294,15 @@ snapshot_chunk(void *arg)
 static void
 run_snapshot(struct consumer *c)
 {
+	int slot;
+
 	chan_pause_read(c->coll, 1);
+	slot = pool_acquire(cfg.run_dir, cfg.db_pool_size);
 	log_info("taking the snapshot of %s.%s", c->sh.schema, c->sh.table);
 	if (snapshot_take(cfg.database_url, &c->sh, c->sl, &c->xip,
 	    snapshot_chunk, c) == -1)
 		cons_fail(c, "snapshot failed");
+	pool_release(slot);
 	c->have_xip = 1;
 	if (meta_shape_set_snapshot(c->db, c->handle, c->xip.xmin, 1) == -1 ||
 	    meta_shape_set_state(c->db, c->handle, "active") == -1)

@@ -16,7 +16,8 @@
 
 #define UNIT_SUITES(X)							\
 	X(frame) X(chan) X(offset) X(util) X(config) X(ctl) X(pgoutput)	\
-	X(shapelog) X(change) X(http_params) X(meta) X(collector)
+	X(shapelog) X(change) X(http_params) X(meta) X(collector)	\
+	X(pool)
 
 #define UNIT_DECLARE(name) extern Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)
