@@ -39,15 +39,15 @@ all: $(BIN)/electricd $(BIN)/electricctl
 
 $(BIN)/electricd: $(call obj,$(COMMON_SRC) $(DAEMON_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query -lm
 
 $(BIN)/electricctl: $(call obj,$(COMMON_SRC) $(CTL_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query
 
 $(BIN)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(PKG_LIBS) -lpg_query -lm
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -60,6 +60,15 @@ static const struct cfg_opt {
 	{ "ELECTRIC_CACHE_STALE_AGE", "--cache-stale-age", CFG_INT,
 	  offsetof(struct config, cache_stale_age), "300",
 	  "stale-while-revalidate of non-live responses, seconds" },
+	{ "ELECTRIC_ENABLE_INTEGRATION_TESTING", "--enable-integration-testing",
+	  CFG_BOOL, offsetof(struct config, enable_integration_testing), "false",
+	  "allow DELETE /v1/shape" },
+	{ "ELECTRIC_MAX_INITIAL_REQUESTS", "--max-initial-requests", CFG_INT,
+	  offsetof(struct config, max_initial_requests), "300",
+	  "concurrent requests without a known handle (admission control)" },
+	{ "ELECTRIC_MAX_EXISTING_REQUESTS", "--max-existing-requests", CFG_INT,
+	  offsetof(struct config, max_existing_requests), "10000",
+	  "concurrent requests for existing shapes (admission control)" },
 };
 #define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))
 

@@ -23,6 +23,9 @@ struct config {
 	uint64_t	 chunk_bytes;
 	int		 cache_max_age;
 	int		 cache_stale_age;
+	int		 enable_integration_testing;	/* DELETE /v1/shape */
+	int		 max_initial_requests;		/* admission control */
+	int		 max_existing_requests;
 	/* derived */
 	char		*run_dir;		/* <storage>/run */
 	char		*shapes_dir;		/* <storage>/shapes */

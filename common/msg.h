@@ -67,7 +67,8 @@ enum msg_type {
 	/* http <-> shapecache */
 	MSG_SHAPE_REQ = 40,	/* http -> shapecache (id correlates): str table
 				 * (raw request parameter), str handle ("" = none),
-				 * u8 flags (1 = create if missing) */
+				 * u8 flags (1 = create if missing),
+				 * u8 log_mode (0 full, 1 changes_only) */
 	MSG_SHAPE_REPLY = 41,	/* shapecache -> http (same id): u16 status
 				 * (200 found/created, 400 invalid, 404 unknown,
 				 * 503 not available), u8 handle_matches (the
@@ -81,6 +82,33 @@ enum msg_type {
 	MSG_SHAPE_NOTIFY = 43,	/* str handle, then struct shapelog_state fields:
 				 * u32 snap_chunks, u8 snap_done, u64 log_entries,
 				 * u64 last_tx, u64 last_op, u64 log_chunks */
+
+	/* deletion and invalidation (PROTOCOL.md §4.5, §14.2) */
+	MSG_SHAPE_DELETE = 44,	/* http -> shapecache (id correlates): str table
+				 * ("" = by handle only), str handle ("" = by
+				 * definition only), u8 log_mode */
+	MSG_SHAPE_DELETE_REPLY = 45, /* shapecache -> http (same id): u16 status
+				 * (202 deleted, 400 mismatch or neither given,
+				 * 404 no such shape, 503), str message */
+	MSG_FORGET = 46,	/* shapecache -> collector: str handle; the shape
+				 * is gone: drop its subscriber, release what it
+				 * blocked */
+	MSG_SHAPE_INVALID = 47,	/* collector -> shapecache: str handle, str
+				 * reason; the shape's incarnation died (TRUNCATE
+				 * of its table): delete it */
+
+	/* subset snapshots (PROTOCOL.md §9): http -> the shape's consumer over
+	 * the consumer's http.sock connection; id correlates */
+	MSG_SUBSET_REQ = 48,	/* str where (deparsed, validated SQL; "" = none),
+				 * str params (JSON object {"1":"v",...}),
+				 * str order_by (deparsed, validated; "" = none),
+				 * i64-as-u64 limit (UINT64_MAX = none),
+				 * i64-as-u64 offset (UINT64_MAX = none) */
+	MSG_SUBSET_REPLY = 49,	/* consumer -> http: u16 status (200, 400, 503),
+				 * str body (200: the whole JSON response body
+				 * {"metadata":{..},"data":[..]}; else the error
+				 * message), str field (400: "where" or
+				 * "order_by"...) */
 };
 
 enum stack_health {

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 pkgs=(gcc make pkg-config libpq-dev libevent-dev libjansson-dev
-      libsqlite3-dev check postgresql mandoc curl procps)
+      libsqlite3-dev libpg-query-dev check postgresql mandoc curl procps)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm  >/dev/null 2>&1 || pkgs+=(npm)
 

@@ -25,9 +25,31 @@ static const char meta_schema[] =
     "CREATE INDEX IF NOT EXISTS shapes_def ON shapes(definition);"
     "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT);";
 
+/* Columns added after the first release of the schema, added to older
+ * files at open ("duplicate column" means it is there already). */
+static const char *const meta_migrations[] = {
+	"ALTER TABLE shapes ADD COLUMN log_mode INTEGER NOT NULL DEFAULT 0",
+};
+
 #define META_COLS "handle, schema_name, table_name, relid, columns, " \
     "electric_schema, definition, state, snapshot_xmin, snapshot_started, " \
-    "latest_tx, latest_op, created_us"
+    "latest_tx, latest_op, created_us, log_mode"
+
+static int
+meta_migrate(sqlite3 *db, char **err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(meta_migrations) / sizeof(meta_migrations[0]); i++) {
+		if (sqlite3_exec(db, meta_migrations[i], NULL, NULL, err) == SQLITE_OK)
+			continue;
+		if (strstr(*err, "duplicate column") == NULL)
+			return -1;
+		sqlite3_free(*err);
+		*err = NULL;
+	}
+	return 0;
+}
 
 struct sqlite3 *
 meta_open(const char *path)
@@ -42,7 +64,8 @@ meta_open(const char *path)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_exec(db, meta_schema, NULL, NULL, &err) != SQLITE_OK) {
+	if (sqlite3_exec(db, meta_schema, NULL, NULL, &err) != SQLITE_OK ||
+	    meta_migrate(db, &err) == -1) {
 		log_warnx("meta: schema: %s", err);
 		sqlite3_free(err);
 		sqlite3_close(db);
@@ -106,6 +129,7 @@ meta_row(sqlite3_stmt *st, struct meta_shape *s)
 	s->latest_tx = (uint64_t)sqlite3_column_int64(st, 10);
 	s->latest_op = (uint64_t)sqlite3_column_int64(st, 11);
 	s->created_us = (uint64_t)sqlite3_column_int64(st, 12);
+	s->log_mode = sqlite3_column_int(st, 13);
 }
 
 int
@@ -152,7 +176,7 @@ meta_shape_insert(struct sqlite3 *db, const struct meta_shape *s)
 	sqlite3_stmt *st;
 
 	if ((st = meta_prepare(db, "INSERT INTO shapes (" META_COLS
-	    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")) == NULL)
+	    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, s->handle, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->schema_name, -1, SQLITE_STATIC);
@@ -167,6 +191,7 @@ meta_shape_insert(struct sqlite3 *db, const struct meta_shape *s)
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)s->latest_tx);
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)s->latest_op);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)s->created_us);
+	sqlite3_bind_int(st, 14, s->log_mode);
 	return meta_done(db, st, "insert");
 }
 

@@ -10,7 +10,8 @@
  *   (the electric-schema header), definition TEXT (identity string),
  *   state TEXT ("creating", "active", "deleted"),
  *   snapshot_xmin INTEGER, snapshot_started INTEGER (0/1),
- *   latest_tx INTEGER, latest_op INTEGER, created_us INTEGER.
+ *   latest_tx INTEGER, latest_op INTEGER, created_us INTEGER,
+ *   log_mode INTEGER (0 full, 1 changes_only: the snapshot holds no rows).
  * Table kv: key TEXT PK, value TEXT (replication state: system id, ...).
  */
 #ifndef ELECTRICD_META_H
@@ -36,6 +37,7 @@ struct meta_shape {
 	uint64_t	 latest_tx;
 	uint64_t	 latest_op;
 	uint64_t	 created_us;
+	int		 log_mode;		/* 0 full, 1 changes_only */
 };
 
 /* Opens (creating the schema if needed). NULL on failure (logged). */
