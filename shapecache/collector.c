@@ -55,6 +55,11 @@ struct col_sub {
 	uint64_t	*pending;	/* forwarded seqs not yet flushed (FIFO) */
 	size_t		 npending;
 	size_t		 cappending;
+	uint64_t	*blocked;	/* seqs it holds back but will never flush
+					 * (lost by a dead instance, or missed):
+					 * released by FORGET or a rewind only */
+	size_t		 nblocked;
+	size_t		 capblocked;
 	struct col_seen	*seen;		/* relation versions it has been sent */
 	size_t		 nseen;
 	int		 missed;	/* lost a transaction: needs a rewind */
@@ -71,6 +76,9 @@ struct col_txn {
 
 static struct event_base *col_base;
 static struct chan *col_repl;
+static struct chan *col_sc;		/* shapecache, for invalidations */
+static char **col_invalid;		/* handles to report to shapecache */
+static size_t col_ninvalid;
 static struct col_rel *col_rels;
 static struct col_sub *col_subs;
 static struct col_txn *col_q;		/* ack queue, seqs contiguous */
@@ -151,6 +159,30 @@ col_sub_matches(const struct col_sub *s, const struct col_rel *r)
 	return strcmp(s->table, r->table) == 0 && strcmp(s->schema, r->schema) == 0;
 }
 
+static void
+col_seq_push(uint64_t **v, size_t *n, size_t *cap, uint64_t seq)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*v = xrealloc(*v, *cap * sizeof(**v));
+	}
+	(*v)[(*n)++] = seq;
+}
+
+/* What a dead instance was sent but did not flush can never be flushed by
+ * its successor: it stays blocked until a rewind replays it. */
+static void
+col_sub_pending_to_blocked(struct col_sub *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->npending; i++)
+		col_seq_push(&s->blocked, &s->nblocked, &s->capblocked, s->pending[i]);
+	if (s->npending > 0)
+		s->missed = 1;
+	s->npending = 0;
+}
+
 /* ---- acknowledgements ---- */
 
 static void
@@ -227,6 +259,7 @@ col_reset_stream(void)
 	col_rewinding = 0;
 	for (s = col_subs; s != NULL; s = s->next) {
 		s->npending = 0;
+		s->nblocked = 0;
 		s->missed = 0;
 		s->in_txn = 0;
 		s->joining = 0;
@@ -283,8 +316,12 @@ static int
 col_sub_join_txn(struct col_sub *s)
 {
 	if (s->chan == NULL || s->joining) {
-		if (!s->missed)
+		/* one blocker suffices: the queue only advances as a prefix */
+		if (!s->missed) {
 			col_blockers++;
+			col_seq_push(&s->blocked, &s->nblocked, &s->capblocked,
+			    col_txn_seq);
+		}
 		s->missed = 1;
 		return 0;
 	}
@@ -382,6 +419,47 @@ col_on_change(const struct frame *f)
 	col_route(rel, f);
 }
 
+/* Sends queued invalidations to shapecache (kept while it is away). */
+static void
+col_flush_invalid(void)
+{
+	struct mbuf m;
+	size_t i;
+
+	if (col_sc == NULL || col_ninvalid == 0)
+		return;
+	mbuf_init(&m);
+	for (i = 0; i < col_ninvalid; i++) {
+		mbuf_reset(&m);
+		mbuf_str(&m, col_invalid[i]);
+		mbuf_str(&m, "truncated");
+		if (chan_sendm(col_sc, MSG_SHAPE_INVALID, 0, &m) == -1)
+			break;
+		free(col_invalid[i]);
+	}
+	memmove(col_invalid, col_invalid + i, (col_ninvalid - i) * sizeof(char *));
+	col_ninvalid -= i;
+	mbuf_free(&m);
+}
+
+/* A TRUNCATE ends the incarnation of every shape on the table (§4.5). */
+static void
+col_invalidate_rel(const struct col_rel *rel)
+{
+	struct col_sub *s;
+
+	for (s = col_subs; s != NULL; s = s->next) {
+		if (!col_sub_matches(s, rel))
+			continue;
+		log_info("shape %s: table \"%s\".\"%s\" truncated", s->handle,
+		    rel->schema, rel->table);
+		col_invalid = xrealloc(col_invalid,
+		    (col_ninvalid + 1) * sizeof(char *));
+		col_invalid[col_ninvalid++] = xstrdup(s->handle);
+	}
+	col_flush_invalid();
+}
+
 static void
 col_on_truncate(const struct frame *f)
 {
@@ -391,9 +469,12 @@ col_on_truncate(const struct frame *f)
 
 	mr_init(&r, f->data, f->len);
 	n = mr_u32(&r);
-	for (i = 0; i < n && !r.err; i++)
-		if ((rel = col_rel_find(mr_u32(&r))) != NULL && col_txn_open)
-			col_route(rel, f);
+	for (i = 0; i < n && !r.err; i++) {
+		if ((rel = col_rel_find(mr_u32(&r))) == NULL || !col_txn_open)
+			continue;
+		col_route(rel, f);
+		col_invalidate_rel(rel);
+	}
 }
 
 static void
@@ -420,11 +501,12 @@ col_on_commit(const struct frame *f)
 	for (i = 0; i < col_naffected; i++) {
 		s = col_affected[i];
 		col_sub_send(s, MSG_COMMIT, m.p, m.len);
-		if (s->npending == s->cappending) {
-			s->cappending = s->cappending ? s->cappending * 2 : 16;
-			s->pending = xrealloc(s->pending, s->cappending * sizeof(uint64_t));
-		}
-		s->pending[s->npending++] = col_txn_seq;
+		if (s->chan != NULL)
+			col_seq_push(&s->pending, &s->npending, &s->cappending,
+			    col_txn_seq);
+		else	/* it died inside the transaction */
+			col_seq_push(&s->blocked, &s->nblocked, &s->capblocked,
+			    col_txn_seq);
 		s->in_txn = 0;
 	}
 	mbuf_free(&m);
@@ -470,6 +552,51 @@ col_on_repl_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 	}
 }
 
+/* ---- shapecache ---- */
+
+static void
+col_sub_free(struct col_sub *s)
+{
+	free(s->handle);
+	free(s->schema);
+	free(s->table);
+	free(s->pending);
+	free(s->blocked);
+	free(s->seen);
+	free(s);
+}
+
+/* The shape is gone: release everything it held back, drop it. */
+static void
+col_on_forget(const struct frame *f)
+{
+	struct col_sub **pp, *s;
+	struct mreader r;
+	char *handle;
+	size_t i;
+
+	mr_init(&r, f->data, f->len);
+	handle = mr_str(&r);
+	for (pp = &col_subs; *pp != NULL && strcmp((*pp)->handle, handle); pp = &(*pp)->next)
+		;
+	if ((s = *pp) != NULL) {
+		*pp = s->next;
+		for (i = 0; i < s->npending; i++)
+			col_queue_release(s->pending[i]);
+		for (i = 0; i < s->nblocked; i++)
+			col_queue_release(s->blocked[i]);
+		for (i = 0; i < col_naffected; i++)
+			if (col_affected[i] == s)
+				col_affected[i] = col_affected[--col_naffected];
+		if (s->chan != NULL)
+			chan_set_arg(s->chan, NULL);
+		log_info("forgot shape %s", handle);
+		col_sub_free(s);
+		col_advance();
+	}
+	free(handle);
+}
+
 /* ---- consumers ---- */
 
 static void
@@ -501,9 +628,7 @@ col_on_subscribe(struct chan *c, const struct frame *f)
 	s->chan = c;
 	chan_set_arg(c, s);
 	s->nseen = 0;
-	if (s->npending > 0)
-		s->missed = 1;
-	s->npending = 0;
+	col_sub_pending_to_blocked(s);
 	s->joining = col_txn_open;
 	s->in_txn = 0;
 	if (chan_send(c, MSG_SUBSCRIBED, 0, NULL, 0, -1) == -1)
@@ -559,6 +684,14 @@ col_on_frame(struct chan *c, struct frame *f, void *arg)
 			col_reset_stream();
 		}
 		col_on_repl_frame(c, f, arg);
+	} else if (role != NULL && strcmp(role, "shapecache") == 0) {
+		/* its first frame (READY) registers it for invalidations */
+		col_sc = c;
+		if (f->type == MSG_FORGET)
+			col_on_forget(f);
+		else if (f->type != MSG_READY)
+			log_warnx("unexpected %s from shapecache", msg_name(f->type));
+		col_flush_invalid();
 	} else {
 		col_on_consumer_frame(c, f, arg);
 	}
@@ -569,16 +702,18 @@ col_on_close(struct chan *c, int error UNUSED, void *arg UNUSED)
 {
 	struct col_sub *s = chan_arg(c);
 
-	if (c == col_repl) {
+	if (c == col_sc) {
+		col_sc = NULL;
+	} else if (c == col_repl) {
 		log_info("replication disconnected");
 		col_repl = NULL;
 		col_rewinding = 1;	/* its next stream starts from the slot */
 	} else if (s != NULL && s->chan == c) {
 		log_debug("consumer %s disconnected", s->handle);
 		s->chan = NULL;
-		if (s->npending > 0 || s->in_txn)
+		if (s->in_txn)
 			s->missed = 1;
-		s->npending = 0;
+		col_sub_pending_to_blocked(s);
 	}
 	chan_free(c);
 }

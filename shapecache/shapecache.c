@@ -6,6 +6,12 @@
  * MSG_SPAWN to the root for its consumer) and answers MSG_SHAPE_REPLY.
  * At start it loads every shape from meta.db and asks the root to start
  * their consumers.  Handles are "<27-bit hash>-<unix µs>" and never reused.
+ *
+ * Deleting a shape (DELETE /v1/shape, or a TRUNCATE reported by the
+ * collector) removes its meta row, stops its consumer, tells the collector
+ * to forget it (releasing what it held back), tells every http process
+ * (MSG_SHAPE_GONE: its clients get 409) and removes its files.  The next
+ * request for the definition creates a new handle.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,6 +34,7 @@
 #include "shapelog.h"
 
 #define SC_NAME_CACHE_MS 10000
+#define SC_RETRY_MS	 200
 
 struct sc_shape {
 	char		*handle;
@@ -52,6 +59,17 @@ static struct sqlite3 *sc_db;
 static PGconn *sc_pg;
 static struct sc_shape *sc_shapes;
 static struct sc_name *sc_names;
+static struct chan *sc_col;		/* to the collector */
+static struct event *sc_col_timer;
+static char **sc_forgets;		/* FORGETs waiting for the collector */
+static size_t sc_nforgets;
+
+/* http processes connected to us, told when a shape is gone */
+struct sc_peer {
+	struct chan	*chan;
+	struct sc_peer	*next;
+};
+static struct sc_peer *sc_peers;
 
 static struct sc_shape *
 sc_find_handle(const char *handle)
@@ -125,10 +143,11 @@ sc_pg_conn(void)
 
 /* The identity of a whole-table shape (PROTOCOL.md §4.1). */
 static char *
-sc_definition(const struct catalog_table *t)
+sc_definition(const struct catalog_table *t, int log_mode)
 {
-	return xasprintf("v1|%u|\"%s\".\"%s\"|pk=%s|cols=*|replica=default|log=full",
-	    t->relid, t->schema, t->table, t->pk);
+	return xasprintf("v1|%u|\"%s\".\"%s\"|pk=%s|cols=*|replica=default|log=%s",
+	    t->relid, t->schema, t->table, t->pk,
+	    log_mode ? "changes_only" : "full");
 }
 
 static char *
@@ -147,7 +166,8 @@ sc_new_handle(const char *def)
 }
 
 static struct sc_shape *
-sc_create(const struct catalog_table *t, const char *def, char **err)
+sc_create(const struct catalog_table *t, const char *def, int log_mode,
+    char **err)
 {
 	struct meta_shape m;
 	struct sc_shape *s;
@@ -166,6 +186,7 @@ sc_create(const struct catalog_table *t, const char *def, char **err)
 	m.definition = (char *)def;
 	m.state = "creating";
 	m.created_us = now_us();
+	m.log_mode = log_mode;
 	if (meta_shape_insert(sc_db, &m) == -1) {
 		*err = xstrdup("cannot record the shape in meta.db");
 		free(handle);
@@ -210,25 +231,40 @@ sc_name_remember(const char *param, const char *def)
 	n->at_ms = mono_ms();
 }
 
+struct sc_answer;
+static void sc_resolve_catalog(const char *, const char *, int, int,
+    struct sc_answer *);
+
 struct sc_answer {
 	int		 status;
 	const struct sc_shape *shape;
 	char		*error;
 };
 
-/* Finds (or creates) the shape for a table parameter. */
+/* Finds (or creates) the shape for a table parameter and log mode. */
 static void
-sc_resolve(const char *param, int create, struct sc_answer *a)
+sc_resolve(const char *param, int create, int log_mode, struct sc_answer *a)
 {
-	struct catalog_table t;
 	const char *cached;
-	char *def;
+	char *key = xasprintf("%d|%s", log_mode, param);
 
-	if ((cached = sc_name_lookup(param)) != NULL &&
-	    (a->shape = sc_find_def(cached)) != NULL) {
+	cached = sc_name_lookup(key);
+	if (cached != NULL && (a->shape = sc_find_def(cached)) != NULL) {
 		a->status = 200;
+		free(key);
 		return;
 	}
+	sc_resolve_catalog(param, key, create, log_mode, a);
+	free(key);
+}
+
+static void
+sc_resolve_catalog(const char *param, const char *key, int create,
+    int log_mode, struct sc_answer *a)
+{
+	struct catalog_table t;
+	char *def;
+
 	if (sc_pg_conn() == NULL) {
 		a->status = 503;
 		a->error = xstrdup("Cannot connect to the database to verify the "
@@ -249,10 +285,11 @@ sc_resolve(const char *param, int create, struct sc_answer *a)
 	case CATALOG_OK:
 		break;
 	}
-	def = sc_definition(&t);
-	sc_name_remember(param, def);
+	def = sc_definition(&t, log_mode);
+	sc_name_remember(key, def);
 	a->shape = sc_find_def(def);
-	if (a->shape == NULL && create && (a->shape = sc_create(&t, def, &a->error)) == NULL) {
+	if (a->shape == NULL && create &&
+	    (a->shape = sc_create(&t, def, log_mode, &a->error)) == NULL) {
 		log_warnx("creating a shape on %s failed: %s", param, a->error);
 		a->status = 503;
 	} else {
@@ -269,17 +306,18 @@ sc_on_shape_req(struct chan *c, const struct frame *f)
 	struct mreader r;
 	struct mbuf m;
 	char *param, *handle;
-	uint8_t flags;
+	uint8_t flags, log_mode;
 
 	mr_init(&r, f->data, f->len);
 	param = mr_str(&r);
 	handle = mr_str(&r);
 	flags = mr_u8(&r);
+	log_mode = r.off < r.len ? mr_u8(&r) : 0;
 	if (r.err) {
 		a.status = 400;
 		a.error = xstrdup("malformed request");
 	} else {
-		sc_resolve(param, flags & 1, &a);
+		sc_resolve(param, flags & 1, log_mode != 0, &a);
 	}
 	mbuf_init(&m);
 	mbuf_u16(&m, (uint16_t)a.status);
@@ -297,6 +335,205 @@ sc_on_shape_req(struct chan *c, const struct frame *f)
 	free(handle);
 }
 
+/* ---- deletion: DELETE /v1/shape and invalidation ---- */
+
+static void
+sc_send_str(struct chan *c, uint16_t type, const char *str)
+{
+	struct mbuf m;
+
+	mbuf_init(&m);
+	mbuf_str(&m, str);
+	if (c != NULL && chan_sendm(c, type, 0, &m) == -1)
+		log_debug("peer gone while sending %s", msg_name(type));
+	mbuf_free(&m);
+}
+
+static void
+sc_flush_forgets(void)
+{
+	size_t i;
+
+	if (sc_nforgets == 0)
+		return;
+	for (i = 0; sc_col != NULL && i < sc_nforgets; i++) {
+		sc_send_str(sc_col, MSG_FORGET, sc_forgets[i]);
+		free(sc_forgets[i]);
+	}
+	memmove(sc_forgets, sc_forgets + i, (sc_nforgets - i) * sizeof(char *));
+	sc_nforgets -= i;
+}
+
+static void
+sc_unlink(struct sc_shape *dead)
+{
+	struct sc_shape **pp;
+
+	for (pp = &sc_shapes; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == dead) {
+			*pp = dead->next;
+			break;
+		}
+	free(dead->handle);
+	free(dead->definition);
+	free(dead->schema);
+	free(dead->table);
+	free(dead->electric_schema);
+	free(dead);
+}
+
+static void
+sc_delete(struct sc_shape *s, const char *why)
+{
+	struct sc_peer *p;
+	char *dir;
+
+	log_info("deleting shape %s (%s)", s->handle, why);
+	if (meta_shape_delete(sc_db, s->handle) == -1)
+		log_warnx("meta: cannot delete %s", s->handle);
+	sc_send_str(sc_root, MSG_STOP_CONSUMER, s->handle);
+	sc_forgets = xrealloc(sc_forgets, (sc_nforgets + 1) * sizeof(char *));
+	sc_forgets[sc_nforgets++] = xstrdup(s->handle);
+	sc_flush_forgets();
+	for (p = sc_peers; p != NULL; p = p->next)
+		sc_send_str(p->chan, MSG_SHAPE_GONE, s->handle);
+	dir = xasprintf("%s/%s", cfg.shapes_dir, s->handle);
+	if (rm_rf(dir) == -1)
+		log_warn("remove %s", dir);
+	free(dir);
+	sc_unlink(s);
+}
+
+static void
+sc_delete_reply(struct chan *c, uint32_t id, int status, const char *msg)
+{
+	struct mbuf m;
+
+	mbuf_init(&m);
+	mbuf_u16(&m, (uint16_t)status);
+	mbuf_str(&m, msg);
+	if (chan_sendm(c, MSG_SHAPE_DELETE_REPLY, id, &m) == -1)
+		log_debug("http went away");
+	mbuf_free(&m);
+}
+
+/* Finds the shape a DELETE names: by definition (table [+ handle]) or by
+ * handle alone.  Returns the reply status; 200 means *out is set. */
+static int
+sc_delete_target(const char *table, const char *handle, int log_mode,
+    struct sc_shape **out, char **msg)
+{
+	struct sc_answer a = { 0, NULL, NULL };
+
+	*out = NULL;
+	if (*table == '\0' && *handle == '\0') {
+		*msg = xstrdup("handle can't be blank when shape definition is "
+		    "missing");
+		return 400;
+	}
+	if (*table == '\0') {
+		*out = sc_find_handle(handle);
+	} else {
+		sc_resolve(table, 0, log_mode, &a);
+		if (a.status != 200 && a.status != 404) {
+			*msg = a.error ? a.error : xstrdup("");
+			return a.status;
+		}
+		free(a.error);
+		*out = (struct sc_shape *)a.shape;
+		if (*out != NULL && *handle != '\0' &&
+		    strcmp(handle, (*out)->handle) != 0) {
+			*msg = xstrdup("The specified shape definition and handle "
+			    "do not match. Please ensure the shape definition is "
+			    "correct or omit the shape handle from the request to "
+			    "obtain a new one.");
+			return 400;
+		}
+	}
+	if (*out == NULL) {
+		*msg = xstrdup("No existing shape found");
+		return 404;
+	}
+	return 200;
+}
+
+static void
+sc_on_shape_delete(struct chan *c, const struct frame *f)
+{
+	struct sc_shape *s;
+	struct mreader r;
+	char *table, *handle, *msg = NULL;
+	int log_mode, status;
+
+	mr_init(&r, f->data, f->len);
+	table = mr_str(&r);
+	handle = mr_str(&r);
+	log_mode = mr_u8(&r) != 0;
+	status = sc_delete_target(table, handle, log_mode, &s, &msg);
+	if (status == 200) {
+		sc_delete(s, "deleted by request");
+		status = 202;
+	}
+	sc_delete_reply(c, f->id, status, msg ? msg : "");
+	free(msg);
+	free(table);
+	free(handle);
+}
+
+/* ---- the collector: FORGET out, invalidations in ---- */
+
+static void sc_col_connect(evutil_socket_t, short, void *);
+
+static void
+sc_col_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
+{
+	struct mreader r;
+	struct sc_shape *s;
+	char *handle, *reason;
+
+	if (f->fd != -1)
+		close(f->fd);
+	if (f->type != MSG_SHAPE_INVALID)
+		return;
+	mr_init(&r, f->data, f->len);
+	handle = mr_str(&r);
+	reason = mr_str(&r);
+	if ((s = sc_find_handle(handle)) != NULL)
+		sc_delete(s, reason);
+	free(handle);
+	free(reason);
+}
+
+static void
+sc_col_closed(struct chan *c, int error UNUSED, void *arg UNUSED)
+{
+	struct timeval tv = { 0, SC_RETRY_MS * 1000 };
+
+	chan_free(c);
+	sc_col = NULL;
+	evtimer_add(sc_col_timer, &tv);
+}
+
+static void
+sc_col_connect(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg UNUSED)
+{
+	struct timeval tv = { 0, SC_RETRY_MS * 1000 };
+	char *path = config_sock_path("collector");
+	int sock = unix_connect(path);
+
+	free(path);
+	if (sock == -1 || (sc_col = chan_new(sc_base, sock, "shapecache",
+	    FRAME_MAX_DEFAULT, sc_col_frame, sc_col_closed, NULL)) == NULL) {
+		evtimer_add(sc_col_timer, &tv);
+		return;
+	}
+	/* the first frame registers us for invalidations */
+	if (chan_send(sc_col, MSG_READY, 0, NULL, 0, -1) == -1)
+		log_debug("collector went away");
+	sc_flush_forgets();
+}
+
+
 static void
 sc_on_client_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
@@ -304,6 +541,8 @@ sc_on_client_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 		close(f->fd);
 	if (f->type == MSG_SHAPE_REQ)
 		sc_on_shape_req(c, f);
+	else if (f->type == MSG_SHAPE_DELETE)
+		sc_on_shape_delete(c, f);
 	else
 		log_warnx("unexpected %s from %s", msg_name(f->type),
 		    chan_peer_role(c) ? chan_peer_role(c) : "?");
@@ -312,6 +551,15 @@ sc_on_client_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 static void
 sc_on_client_close(struct chan *c, int error UNUSED, void *arg UNUSED)
 {
+	struct sc_peer **pp, *p;
+
+	for (pp = &sc_peers; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->chan == c) {
+			p = *pp;
+			*pp = p->next;
+			free(p);
+			break;
+		}
 	chan_free(c);
 }
 
@@ -319,12 +567,19 @@ static void
 sc_on_accept(evutil_socket_t lfd, short ev UNUSED, void *arg UNUSED)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	struct sc_peer *p;
 
 	if (fd == -1)
 		return;
-	if (chan_new(sc_base, fd, "shapecache", FRAME_MAX_DEFAULT,
-	    sc_on_client_frame, sc_on_client_close, NULL) == NULL)
+	p = xcalloc(1, sizeof(*p));
+	if ((p->chan = chan_new(sc_base, fd, "shapecache", FRAME_MAX_DEFAULT,
+	    sc_on_client_frame, sc_on_client_close, NULL)) == NULL) {
 		log_warnx("cannot set up a client channel");
+		free(p);
+		return;
+	}
+	p->next = sc_peers;
+	sc_peers = p;
 }
 
 /* ---- electricctl "shapes", forwarded by the root ---- */
@@ -405,6 +660,8 @@ shapecache_main(void)
 	free(path);
 	ev = event_new(sc_base, fd, EV_READ | EV_PERSIST, sc_on_accept, NULL);
 	event_add(ev, NULL);
+	sc_col_timer = evtimer_new(sc_base, sc_col_connect, NULL);
+	sc_col_connect(-1, 0, NULL);
 	sc_pg_conn();
 	proc_ready(sc_root);
 	event_base_dispatch(sc_base);

@@ -367,6 +367,65 @@ START_TEST(test_known_shape_blocks_until_subscribed)
 }
 END_TEST
 
+/* A deleted shape's consumer never flushes: FORGET releases the slot. */
+START_TEST(test_forget_releases_blocked)
+{
+	struct mbuf m;
+	int rfd, cfd, sfd;
+
+	rfd = col_connect("replication");
+	cfd = col_connect("consumer");
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	col_subscribe(cfd, "h1", "items");
+	col_relation(rfd, 100, "items");
+	col_txn(rfd, 100, 1000);
+	(void)col_recv_txn(cfd, 1000);
+	close(cfd);				/* gone, never flushed */
+	col_expect_none(rfd, 200);
+	mbuf_init(&m);
+	mbuf_str(&m, "h1");
+	col_send(sfd, MSG_FORGET, &m);
+	mbuf_free(&m);
+	ck_assert_uint_eq(col_expect_ack(rfd), 1008);
+}
+END_TEST
+
+/* TRUNCATE of a shape's table is reported to shapecache, even when the
+ * shapecache connects only afterwards. */
+START_TEST(test_truncate_reports_invalid)
+{
+	struct mbuf m;
+	struct frame f;
+	struct mreader r;
+	char *h;
+	int rfd, cfd, sfd;
+
+	rfd = col_connect("replication");
+	cfd = col_connect("consumer");
+	col_subscribe(cfd, "h1", "items");
+	col_relation(rfd, 100, "items");
+	mbuf_init(&m);
+	mbuf_u64(&m, 0); mbuf_u64(&m, 4000); mbuf_u64(&m, 1); mbuf_u32(&m, 9);
+	col_send(rfd, MSG_BEGIN, &m);
+	mbuf_reset(&m);
+	mbuf_u32(&m, 1); mbuf_u32(&m, 100); mbuf_u8(&m, 0);
+	col_send(rfd, MSG_TRUNCATE, &m);
+	mbuf_reset(&m);
+	mbuf_u64(&m, 0); mbuf_u64(&m, 4000); mbuf_u64(&m, 4008); mbuf_u64(&m, 1);
+	col_send(rfd, MSG_COMMIT, &m);
+	mbuf_free(&m);
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	col_expect(sfd, MSG_SHAPE_INVALID, &f);
+	mr_init(&r, f.data, f.len);
+	h = mr_str(&r);
+	ck_assert_str_eq(h, "h1");
+	free(h);
+	free((void *)f.data);
+}
+END_TEST
+
 Suite *
 collector_suite(void)
 {
@@ -381,6 +440,8 @@ collector_suite(void)
 	tcase_add_test(tc, test_down_consumer_blocks_and_rewinds);
 	tcase_add_test(tc, test_two_consumers_min_durable);
 	tcase_add_test(tc, test_known_shape_blocks_until_subscribed);
+	tcase_add_test(tc, test_forget_releases_blocked);
+	tcase_add_test(tc, test_truncate_reports_invalid);
 	suite_add_tcase(s, tc);
 	return s;
 }
