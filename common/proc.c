@@ -27,8 +27,10 @@ proc_init(const char *role, const char *instance)
 		log_warn("prctl");
 	if (getppid() == 1)
 		fatalx("root is gone");
-	if (config_load_env(&err) == -1)
-		fatalx("configuration: %s", err);
+	if (config_load_env(&err) == -1) {
+		log_warnx("configuration: %s", err);
+		exit(78);	/* SUP_EXIT_CONFIG: not retried in a loop */
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");

@@ -10,17 +10,20 @@
  * Order inside a group matters for rest_for_one: a child's death restarts
  * itself and every child listed after it in the same group (and their
  * subgroups).  "needs" delays a start until that role is READY.
+ * Intensity: more than max_restarts restarts of a group's children within
+ * period_s escalates: the whole group is restarted as one failing child of
+ * its parent; past the top (stack) electricd stops with status 1.
  */
 #include <string.h>
 
 #include "sup.h"
 
 const struct sup_group sup_groups[] = {
-	{ "stack", NULL, SUP_ONE_FOR_ONE },
-	{ "connection", "stack", SUP_REST_FOR_ONE },
-	{ "replication_group", "connection", SUP_ONE_FOR_ALL },
-	{ "consumers", "replication_group", SUP_ONE_FOR_ONE },
-	{ NULL, NULL, 0 }
+	{ "stack", NULL, SUP_ONE_FOR_ONE, 20, 60 },
+	{ "connection", "stack", SUP_REST_FOR_ONE, 10, 60 },
+	{ "replication_group", "connection", SUP_ONE_FOR_ALL, 10, 60 },
+	{ "consumers", "replication_group", SUP_ONE_FOR_ONE, 50, 10 },
+	{ NULL, NULL, 0, 0, 0 }
 };
 
 const struct sup_spec sup_specs[] = {

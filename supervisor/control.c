@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -61,6 +62,28 @@ ctl_error(struct chan *c, uint32_t id, const char *msg)
 	ctl_reply(c, id, 1, json_pack("{s:s}", "error", msg));
 }
 
+/* The death tally, oldest first: [{"at":"2026-11-23T12:00:00Z","exit":..}] */
+static json_t *
+ctl_deaths_json(const struct sup_proc *p)
+{
+	json_t *a = json_array();
+	int i, n = p->ndeaths < 8 ? p->ndeaths : 8;
+	const struct sup_death *d;
+	char when[32];
+	time_t t;
+	struct tm tm;
+
+	for (i = p->ndeaths - n; i < p->ndeaths; i++) {
+		d = &p->deaths[i % 8];
+		t = (time_t)(d->at_us / 1000000);
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_array_append_new(a, json_pack("{s:s,s:s}", "at", when,
+		    "exit", d->what));
+	}
+	return a;
+}
+
 static json_t *
 ctl_proc_json(const struct sup_proc *p)
 {
@@ -76,6 +99,7 @@ ctl_proc_json(const struct sup_proc *p)
 	json_object_set_new(o, "state", json_string(sup_state_name(p->state)));
 	json_object_set_new(o, "last_exit", p->last_exit[0] ?
 	    json_string(p->last_exit) : json_null());
+	json_object_set_new(o, "deaths", ctl_deaths_json(p));
 	if (p->state_word[0])
 		json_object_set_new(o, "detail", json_sprintf("%s%s%s",
 		    p->state_word, p->state_detail[0] ? ": " : "", p->state_detail));

@@ -8,7 +8,11 @@
  * the dead one waits out its backoff (1 s doubling to 60 s, reset after
  * 30 s of READY), the ones we stopped restart at once.  Consumers stopped
  * by a replication-group restart are forgotten: the new shapecache asks for
- * them again from meta.db.
+ * them again from meta.db.  Restart types: permanent children always come
+ * back, transient ones only after an abnormal exit, temporary ones never.
+ * Every group counts its children's restarts; past its intensity the group
+ * escalates (sup_escalate).  Forks are rate-limited (SUP_SPAWN_BURST per
+ * SUP_SPAWN_TICK_MS) so thousands of consumers never start at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +37,10 @@
 #define SUP_BACKOFF_MAX_MS	60000
 #define SUP_STABLE_MS		30000
 #define SUP_STOP_STAGE_MS	3000
+#define SUP_SPAWN_BURST		32
+#define SUP_SPAWN_TICK_MS	100
+static struct event *sup_spawn_timer;
+static int sup_exit_status;
 
 static struct event_base *sup_base;
 static struct sup_proc *sup_list;
@@ -355,9 +363,18 @@ sup_spawn(struct sup_proc *p)
 }
 
 static void
+sup_spawn_tick(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg UNUSED)
+{
+	sup_reconcile();
+}
+
+/* Starts what may run, at most SUP_SPAWN_BURST now; the rest next tick. */
+static void
 sup_reconcile(void)
 {
+	struct timeval tv = { 0, SUP_SPAWN_TICK_MS * 1000 };
 	struct sup_proc *p;
+	int started = 0;
 
 	if (sup_stopping)
 		return;
@@ -366,82 +383,19 @@ sup_reconcile(void)
 			continue;
 		if (p->spec->needs != NULL && !sup_ready(p->spec->needs))
 			continue;
+		if (started == SUP_SPAWN_BURST) {
+			if (!evtimer_pending(sup_spawn_timer, NULL))
+				evtimer_add(sup_spawn_timer, &tv);
+			return;
+		}
 		if (sup_spawn(p) == -1)
 			p->state = PROC_DOWN;
+		else
+			started++;
 	}
 }
 
-/* ---- deaths and strategies ---- */
-
-static int
-sup_group_within(const char *group, const char *ancestor)
-{
-	const struct sup_group *g;
-
-	while (group != NULL) {
-		if (strcmp(group, ancestor) == 0)
-			return 1;
-		g = sup_group_find(group);
-		group = g != NULL ? g->parent : NULL;
-	}
-	return 0;
-}
-
-static int
-sup_spec_index(const struct sup_spec *s)
-{
-	int i;
-
-	for (i = 0; sup_specs[i].role != NULL; i++)
-		if (&sup_specs[i] == s)
-			return i;
-	return 1000;	/* consumers: after every static child */
-}
-
-/* Is q taken down with dead, under dead's group strategy? */
-static int
-sup_affected(const struct sup_proc *dead, const struct sup_proc *q)
-{
-	const struct sup_group *g = sup_group_find(dead->spec->group);
-	int in_sub;
-
-	if (q == dead || g == NULL)
-		return 0;
-	in_sub = strcmp(q->spec->group, g->name) != 0 &&
-	    sup_group_within(q->spec->group, g->name);
-	switch (g->strategy) {
-	case SUP_ONE_FOR_ONE:
-		return 0;
-	case SUP_ONE_FOR_ALL:
-		return sup_group_within(q->spec->group, g->name);
-	case SUP_REST_FOR_ONE:
-		if (in_sub)
-			return 1;
-		return strcmp(q->spec->group, g->name) == 0 &&
-		    sup_spec_index(q->spec) > sup_spec_index(dead->spec);
-	}
-	return 0;
-}
-
-static void
-sup_cascade(struct sup_proc *dead)
-{
-	struct sup_proc *q;
-
-	for (q = sup_list; q != NULL; q = q->next) {
-		if (!sup_affected(dead, q))
-			continue;
-		if (q->spec == &sup_consumer_spec)
-			q->removed = 1;	/* the new shapecache respawns it */
-		if (q->pid > 0 && q->state != PROC_STOPPING) {
-			log_info("stopping %s with %s (%s)", q->id, dead->id,
-			    sup_strategy_name(sup_group_find(dead->spec->group)->strategy));
-			kill(q->pid, SIGTERM);
-			q->state = PROC_STOPPING;
-		}
-		q->restart_now = 1;
-	}
-}
+/* ---- deaths ---- */
 
 static void
 sup_backoff_done(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg)
@@ -477,19 +431,44 @@ sup_schedule_restart(struct sup_proc *p)
 static void
 sup_describe_exit(struct sup_proc *p, int status)
 {
+	struct sup_death *d = &p->deaths[p->ndeaths++ % 8];
+
 	if (WIFEXITED(status))
 		snprintf(p->last_exit, sizeof(p->last_exit), "exit %d",
 		    WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		snprintf(p->last_exit, sizeof(p->last_exit), "signal %d",
 		    WTERMSIG(status));
+	d->at_us = now_us();
+	snprintf(d->what, sizeof(d->what), "%s", p->last_exit);
+}
+
+/* Does this death end the child for good (restart type, exit status)? */
+static int
+sup_done_for_good(const struct sup_proc *p, int status, int by_us)
+{
+	int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	if (p->removed)
+		return 1;
+	if (by_us)
+		return 0;
+	switch (p->spec->restart) {
+	case SUP_PERMANENT:
+		return 0;
+	case SUP_TRANSIENT:
+		return clean;
+	case SUP_TEMPORARY:
+		return 1;
+	}
+	return 0;
 }
 
 static void
 sup_on_death(struct sup_proc *p, int status)
 {
 	int by_us = p->restart_now || p->state == PROC_STOPPING;
-	int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	const struct sup_group *g;
 
 	sup_describe_exit(p, status);
 	p->pid = -1;
@@ -501,19 +480,27 @@ sup_on_death(struct sup_proc *p, int status)
 		log_warnx("%s died (%s)", p->id, p->last_exit);
 	if (sup_stopping)
 		return;
-	if (p->removed || (clean && !by_us && p->spec->restart != SUP_PERMANENT)) {
+	if (sup_done_for_good(p, status, by_us)) {
 		sup_remove(p);
 		return;
 	}
 	p->restarts++;
-	if (!by_us)
-		sup_cascade(p);
 	if (by_us) {
 		p->restart_now = 0;
 		p->state = PROC_DOWN;
-	} else {
-		sup_schedule_restart(p);
+		sup_tell_health(0);
+		return;
 	}
+	strategy_cascade(p);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SUP_EXIT_CONFIG) {
+		log_warnx("%s failed on its configuration; retrying in %d s",
+		    p->id, SUP_BACKOFF_MAX_MS / 1000);
+		p->backoff_ms = SUP_BACKOFF_MAX_MS / 2;
+	}
+	sup_schedule_restart(p);
+	g = sup_group_find(p->spec->group);
+	if (g != NULL && strategy_count_restart(g))
+		strategy_escalate(g);
 	sup_tell_health(0);
 }
 
@@ -547,7 +534,7 @@ sup_restart(const char *id)
 		kill(p->pid, SIGTERM);
 		p->state = PROC_STOPPING;
 		if (p->spec != &sup_consumer_spec)
-			sup_cascade(p);
+			strategy_cascade(p);
 	}
 	return 0;
 }
@@ -582,7 +569,7 @@ sup_stop_next_stage(void)
 			return;
 		if (++sup_stop_stage > 4) {
 			log_info("stopped");
-			exit(0);
+			exit(sup_exit_status);
 		}
 		for (p = sup_list; p != NULL; p = p->next)
 			if (p->pid > 0 && p->spec->stop_stage == sup_stop_stage) {
@@ -594,22 +581,40 @@ sup_stop_next_stage(void)
 }
 
 static void
-sup_on_stop_signal(evutil_socket_t sig, short ev UNUSED, void *arg UNUSED)
+sup_kill_all_now(void)
 {
 	struct sup_proc *p;
 
-	if (sup_stopping) {
-		log_info("second stop signal: stopping at once");
-		for (p = sup_list; p != NULL; p = p->next)
-			if (p->pid > 0)
-				kill(p->pid, SIGKILL);
-		exit(1);
-	}
-	log_info("stopping (signal %d)", (int)sig);
+	for (p = sup_list; p != NULL; p = p->next)
+		if (p->pid > 0)
+			kill(p->pid, SIGKILL);
+	exit(1);
+}
+
+/* Orderly stop in stages; electricd then exits with status. */
+void
+sup_stop_all(int status)
+{
+	if (sup_stopping)
+		return;
 	sup_stopping = 1;
+	sup_exit_status = status;
 	sup_stop_stage = -1;
 	sup_stop_timer = evtimer_new(sup_base, sup_stop_timeout, NULL);
 	sup_stop_next_stage();
+}
+
+/* SIGTERM/SIGINT: orderly stop; a second one, or SIGQUIT: at once. */
+static void
+sup_on_stop_signal(evutil_socket_t sig, short ev UNUSED, void *arg UNUSED)
+{
+	if (sup_stopping || sig == SIGQUIT) {
+		log_info("%s: stopping at once", sig == SIGQUIT ? "SIGQUIT" :
+		    "second stop signal");
+		sup_kill_all_now();
+	}
+	log_info("stopping (signal %d)", (int)sig);
+	sup_stop_all(0);
 }
 
 void
@@ -632,6 +637,7 @@ sup_main(void)
 	}
 	if (control_listen(sup_base) == -1)
 		fatal("control socket");
+	sup_spawn_timer = evtimer_new(sup_base, sup_spawn_tick, NULL);
 	for (s = sup_specs; s->role != NULL; s++)
 		sup_add(s, s->role);
 	sup_reconcile();

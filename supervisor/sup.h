@@ -17,10 +17,16 @@ struct event_base;
 enum sup_strategy { SUP_ONE_FOR_ONE, SUP_REST_FOR_ONE, SUP_ONE_FOR_ALL };
 enum sup_restart { SUP_PERMANENT, SUP_TRANSIENT, SUP_TEMPORARY };
 
+/* A child that exits with this status (sysexits' EX_CONFIG) failed on its
+ * configuration: it is retried at the longest backoff, never in a loop. */
+#define SUP_EXIT_CONFIG	78
+
 struct sup_group {
 	const char		*name;
 	const char		*parent;
 	enum sup_strategy	 strategy;
+	int			 max_restarts;	/* intensity: more than this many */
+	int			 period_s;	/* restarts in this window escalate */
 };
 
 struct sup_spec {
@@ -56,6 +62,11 @@ struct sup_proc {
 	uint64_t		 ready_ms;
 	uint64_t		 backoff_ms;
 	char			 last_exit[48];
+	struct sup_death {
+		uint64_t	 at_us;		/* wall clock */
+		char		 what[48];	/* "exit 1", "signal 9" */
+	}			 deaths[8];	/* ring: the death tally */
+	int			 ndeaths;	/* deaths ever */
 	int			 restart_now;	/* stopped by us: restart at once */
 	int			 removed;	/* consumer: forget after exit */
 	char			 state_word[24]; /* from MSG_STATE */
@@ -75,6 +86,15 @@ int sup_restart(const char *id);
 void sup_main(void) __attribute__((noreturn));
 /* Sends a frame to the shapecache over its root channel; -1 if down. */
 int sup_to_shapecache(uint16_t type, uint32_t id, const void *, size_t);
+
+/* Stops everything in order, then exits with status. */
+void sup_stop_all(int status);
+
+/* strategy.c */
+void strategy_cascade(struct sup_proc *dead);
+/* Counts a restart of one of g's children; 1 if g exceeded its intensity. */
+int strategy_count_restart(const struct sup_group *g);
+void strategy_escalate(const struct sup_group *g);
 
 /* control.c */
 int control_listen(struct event_base *);
