@@ -27,6 +27,7 @@ static const char catalog_sql_cols[] =
     " a.attnotnull, a.atttypmod, "
     " coalesce(array_position(i.indkey::int2[], a.attnum) "
     "   - array_lower(i.indkey::int2[], 1) + 1, 0) "  /* int2vector is 0-based */
+    " , a.attgenerated <> '' "
     "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_type et ON et.oid = t.typelem "
     "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
@@ -171,8 +172,8 @@ catalog_column(PGresult *r, int row, json_t *cols, json_t *schema, struct sbuf *
 		json_object_set_new(o, "not_null", json_true());
 	catalog_modifiers(o, type, typmod);
 	json_object_set_new(schema, name, o);
-	json_array_append_new(cols, json_pack("{s:s,s:s,s:i}", "name", name,
-	    "type", type, "pk", pkpos));
+	json_array_append_new(cols, json_pack("{s:s,s:s,s:i,s:b}", "name", name,
+	    "type", type, "pk", pkpos, "generated", PQgetvalue(r, row, 6)[0] == 't'));
 	if (pkpos >= 0) {
 		if (pk->len > 0)
 			sbuf_addc(pk, ',');
@@ -276,4 +277,47 @@ out:
 	PQfreemem(sch);
 	PQfreemem(tab);
 	return rc;
+}
+
+int
+catalog_relations(struct pg_conn *pg, const uint32_t *relids, size_t n,
+    char **names)
+{
+	struct sbuf arr;
+	const char *params[1];
+	PGresult *r;
+	uint32_t oid;
+	size_t i, k, sl, tl;
+	int row;
+
+	sbuf_init(&arr);
+	sbuf_addc(&arr, '{');
+	for (i = 0; i < n; i++) {
+		names[i] = NULL;
+		sbuf_addf(&arr, "%s%u", i ? "," : "", relids[i]);
+	}
+	sbuf_addc(&arr, '}');
+	params[0] = arr.p;
+	r = catalog_query(pg, "SELECT c.oid, n.nspname, c.relname FROM pg_class c "
+	    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE c.oid = ANY($1::oid[])", 1, params);
+	sbuf_free(&arr);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return -1;
+	}
+	for (row = 0; row < PQntuples(r); row++) {
+		oid = (uint32_t)strtoul(PQgetvalue(r, row, 0), NULL, 10);
+		sl = strlen(PQgetvalue(r, row, 1));
+		tl = strlen(PQgetvalue(r, row, 2));
+		for (k = 0; k < n; k++) {
+			if (relids[k] != oid || names[k] != NULL)
+				continue;
+			names[k] = xmalloc(sl + tl + 2);
+			memcpy(names[k], PQgetvalue(r, row, 1), sl + 1);
+			memcpy(names[k] + sl + 1, PQgetvalue(r, row, 2), tl + 1);
+		}
+	}
+	PQclear(r);
+	return 0;
 }

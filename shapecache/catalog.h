@@ -31,6 +31,11 @@ enum catalog_result { CATALOG_OK, CATALOG_INVALID, CATALOG_DB_ERROR };
 enum catalog_result catalog_lookup(struct pg_conn *, const char *table_param,
     struct catalog_table *, char **err);
 void catalog_table_free(struct catalog_table *);
+/* For each relid, the table's current "schema\0table" (two NUL-terminated
+ * strings, malloc'd) or NULL if no such table exists any more.  0 or -1
+ * (database error). */
+int catalog_relations(struct pg_conn *, const uint32_t *relids, size_t n,
+    char **names) WUR;
 /* Adds the table to the publication and sets REPLICA IDENTITY FULL if
  * needed.  0 or -1 (*err malloc'd). */
 int catalog_publish(struct pg_conn *, const char *publication,

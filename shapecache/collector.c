@@ -15,8 +15,15 @@
  * At start every shape in meta.db is such a "down" subscriber until its
  * consumer subscribes: a transaction for it that arrives first is never
  * acknowledged as if no shape wanted it.
+ *
+ * Invalidation (PROTOCOL.md §4.5): a TRUNCATE of a shape's table, or a
+ * RELATION message showing that the table was dropped and re-created
+ * (another relid), renamed, or gained or lost a column, ends the shape's
+ * incarnation: the collector tells shapecache (MSG_SHAPE_INVALID), which
+ * deletes it and sends MSG_FORGET back.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,42 +38,7 @@
 #include "msg.h"
 #include "proc.h"
 #include "roles.h"
-
-struct col_rel {
-	uint32_t	 relid;
-	uint32_t	 version;
-	char		*schema;
-	char		*table;
-	uint8_t		*frame;		/* the RELATION payload, forwarded as is */
-	uint32_t	 framelen;
-	struct col_rel	*next;
-};
-
-struct col_seen {
-	uint32_t	 relid;
-	uint32_t	 version;
-};
-
-struct col_sub {
-	char		*handle;
-	char		*schema;
-	char		*table;
-	struct chan	*chan;		/* NULL while the consumer is down */
-	uint64_t	*pending;	/* forwarded seqs not yet flushed (FIFO) */
-	size_t		 npending;
-	size_t		 cappending;
-	uint64_t	*blocked;	/* seqs it holds back but will never flush
-					 * (lost by a dead instance, or missed):
-					 * released by FORGET or a rewind only */
-	size_t		 nblocked;
-	size_t		 capblocked;
-	struct col_seen	*seen;		/* relation versions it has been sent */
-	size_t		 nseen;
-	int		 missed;	/* lost a transaction: needs a rewind */
-	int		 joining;	/* subscribed mid-transaction */
-	int		 in_txn;	/* got this transaction's BEGIN */
-	struct col_sub	*next;
-};
+#include "collector_int.h"
 
 struct col_txn {
 	uint64_t	seq;
@@ -76,11 +48,9 @@ struct col_txn {
 
 static struct event_base *col_base;
 static struct chan *col_repl;
-static struct chan *col_sc;		/* shapecache, for invalidations */
-static char **col_invalid;		/* handles to report to shapecache */
-static size_t col_ninvalid;
+struct chan *col_sc;			/* shapecache, for invalidations */
 static struct col_rel *col_rels;
-static struct col_sub *col_subs;
+struct col_sub *col_subs;
 static struct col_txn *col_q;		/* ack queue, seqs contiguous */
 static size_t col_qhead, col_qlen, col_qcap;
 static uint64_t col_next_seq;
@@ -91,8 +61,9 @@ static int col_rewinding;
 static int col_txn_open;
 static uint64_t col_txn_seq;
 static struct mbuf col_begin;		/* BEGIN payload with our seq */
-static struct col_sub **col_affected;
-static size_t col_naffected, col_capaffected;
+struct col_sub **col_affected;
+size_t col_naffected;
+static size_t col_capaffected;
 static uint32_t col_blockers;
 
 /* ---- lookups ---- */
@@ -108,9 +79,8 @@ col_rel_find(uint32_t relid)
 	return NULL;
 }
 
-static struct col_sub *col_sub_find(const char *handle);
 
-static struct col_sub *
+struct col_sub *
 col_sub_add(const char *handle, const char *schema, const char *table)
 {
 	struct col_sub *s = xcalloc(1, sizeof(*s));
@@ -123,26 +93,7 @@ col_sub_add(const char *handle, const char *schema, const char *table)
 	return s;
 }
 
-static int
-col_load_shape(const struct meta_shape *m, void *arg UNUSED)
-{
-	if (col_sub_find(m->handle) == NULL)
-		col_sub_add(m->handle, m->schema_name, m->table_name);
-	return 0;
-}
-
-/* Every known shape starts as a down subscriber (see the header). */
-static void
-col_load_shapes(void)
-{
-	struct sqlite3 *db = meta_open(cfg.meta_path);
-
-	if (db == NULL || meta_shape_each(db, col_load_shape, NULL) == -1)
-		fatalx("cannot load shapes from %s", cfg.meta_path);
-	meta_close(db);
-}
-
-static struct col_sub *
+struct col_sub *
 col_sub_find(const char *handle)
 {
 	struct col_sub *s;
@@ -153,7 +104,7 @@ col_sub_find(const char *handle)
 	return NULL;
 }
 
-static int
+int
 col_sub_matches(const struct col_sub *s, const struct col_rel *r)
 {
 	return strcmp(s->table, r->table) == 0 && strcmp(s->schema, r->schema) == 0;
@@ -199,7 +150,7 @@ col_send_ack(void)
 	mbuf_free(&m);
 }
 
-static void
+void
 col_advance(void)
 {
 	uint64_t before = col_durable;
@@ -233,7 +184,7 @@ col_queue_push(uint64_t seq, uint64_t end_lsn, uint32_t outstanding)
 	col_qlen++;
 }
 
-static void
+void
 col_queue_release(uint64_t seq)
 {
 	uint64_t first;
@@ -362,6 +313,7 @@ col_on_relation(const struct frame *f)
 	rel->frame = xmalloc(f->len);
 	memcpy(rel->frame, f->data, f->len);
 	rel->framelen = f->len;
+	col_check_relation(rel);
 }
 
 static void
@@ -417,47 +369,6 @@ col_on_change(const struct frame *f)
 		return;
 	}
 	col_route(rel, f);
-}
-
-/* Sends queued invalidations to shapecache (kept while it is away). */
-static void
-col_flush_invalid(void)
-{
-	struct mbuf m;
-	size_t i;
-
-	if (col_sc == NULL || col_ninvalid == 0)
-		return;
-	mbuf_init(&m);
-	for (i = 0; i < col_ninvalid; i++) {
-		mbuf_reset(&m);
-		mbuf_str(&m, col_invalid[i]);
-		mbuf_str(&m, "truncated");
-		if (chan_sendm(col_sc, MSG_SHAPE_INVALID, 0, &m) == -1)
-			break;
-		free(col_invalid[i]);
-	}
-	memmove(col_invalid, col_invalid + i, (col_ninvalid - i) * sizeof(char *));
-	col_ninvalid -= i;
-	mbuf_free(&m);
-}
-
-/* A TRUNCATE ends the incarnation of every shape on the table (§4.5). */
-static void
-col_invalidate_rel(const struct col_rel *rel)
-{
-	struct col_sub *s;
-
-	for (s = col_subs; s != NULL; s = s->next) {
-		if (!col_sub_matches(s, rel))
-			continue;
-		log_info("shape %s: table \"%s\".\"%s\" truncated", s->handle,
-		    rel->schema, rel->table);
-		col_invalid = xrealloc(col_invalid,
-		    (col_ninvalid + 1) * sizeof(char *));
-		col_invalid[col_ninvalid++] = xstrdup(s->handle);
-	}
-	col_flush_invalid();
 }
 
 static void
@@ -552,51 +463,6 @@ col_on_repl_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 	}
 }
 
-/* ---- shapecache ---- */
-
-static void
-col_sub_free(struct col_sub *s)
-{
-	free(s->handle);
-	free(s->schema);
-	free(s->table);
-	free(s->pending);
-	free(s->blocked);
-	free(s->seen);
-	free(s);
-}
-
-/* The shape is gone: release everything it held back, drop it. */
-static void
-col_on_forget(const struct frame *f)
-{
-	struct col_sub **pp, *s;
-	struct mreader r;
-	char *handle;
-	size_t i;
-
-	mr_init(&r, f->data, f->len);
-	handle = mr_str(&r);
-	for (pp = &col_subs; *pp != NULL && strcmp((*pp)->handle, handle); pp = &(*pp)->next)
-		;
-	if ((s = *pp) != NULL) {
-		*pp = s->next;
-		for (i = 0; i < s->npending; i++)
-			col_queue_release(s->pending[i]);
-		for (i = 0; i < s->nblocked; i++)
-			col_queue_release(s->blocked[i]);
-		for (i = 0; i < col_naffected; i++)
-			if (col_affected[i] == s)
-				col_affected[i] = col_affected[--col_naffected];
-		if (s->chan != NULL)
-			chan_set_arg(s->chan, NULL);
-		log_info("forgot shape %s", handle);
-		col_sub_free(s);
-		col_advance();
-	}
-	free(handle);
-}
-
 /* ---- consumers ---- */
 
 static void
@@ -628,6 +494,7 @@ col_on_subscribe(struct chan *c, const struct frame *f)
 	s->chan = c;
 	chan_set_arg(c, s);
 	s->nseen = 0;
+	col_sub_lookup_identity(s);
 	col_sub_pending_to_blocked(s);
 	s->joining = col_txn_open;
 	s->in_txn = 0;

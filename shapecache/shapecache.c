@@ -35,6 +35,7 @@
 
 #define SC_NAME_CACHE_MS 10000
 #define SC_RETRY_MS	 200
+#define SC_RECONCILE_MS	 15000
 
 struct sc_shape {
 	char		*handle;
@@ -42,6 +43,7 @@ struct sc_shape {
 	char		*schema;
 	char		*table;
 	char		*electric_schema;
+	uint32_t	 relid;
 	struct sc_shape	*next;
 };
 
@@ -95,10 +97,11 @@ sc_find_def(const char *def)
 
 static struct sc_shape *
 sc_add(const char *handle, const char *def, const char *schema,
-    const char *table, const char *es)
+    const char *table, const char *es, uint32_t relid)
 {
 	struct sc_shape *s = xcalloc(1, sizeof(*s));
 
+	s->relid = relid;
 	s->handle = xstrdup(handle);
 	s->definition = xstrdup(def);
 	s->schema = xstrdup(schema);
@@ -192,7 +195,7 @@ sc_create(const struct catalog_table *t, const char *def, int log_mode,
 		free(handle);
 		return NULL;
 	}
-	s = sc_add(handle, def, t->schema, t->table, t->electric_schema);
+	s = sc_add(handle, def, t->schema, t->table, t->electric_schema, t->relid);
 	log_info("created shape %s for \"%s\".\"%s\"", handle, t->schema, t->table);
 	free(handle);
 	sc_spawn(s->handle);
@@ -231,6 +234,7 @@ sc_name_remember(const char *param, const char *def)
 	n->at_ms = mono_ms();
 }
 
+static void sc_drop_recreated(const struct catalog_table *);
 struct sc_answer;
 static void sc_resolve_catalog(const char *, const char *, int, int,
     struct sc_answer *);
@@ -285,6 +289,7 @@ sc_resolve_catalog(const char *param, const char *key, int create,
 	case CATALOG_OK:
 		break;
 	}
+	sc_drop_recreated(&t);
 	def = sc_definition(&t, log_mode);
 	sc_name_remember(key, def);
 	a->shape = sc_find_def(def);
@@ -480,6 +485,64 @@ sc_on_shape_delete(struct chan *c, const struct frame *f)
 	free(handle);
 }
 
+/* ---- schema reconciliation (PROTOCOL.md §4.5) ---- */
+
+/* A name now resolves to another table: the shapes of the old one (which
+ * was dropped, so replication says nothing about it) end here. */
+static void
+sc_drop_recreated(const struct catalog_table *t)
+{
+	struct sc_shape *s, *next;
+
+	for (s = sc_shapes; s != NULL; s = next) {
+		next = s->next;
+		if (s->relid != 0 && s->relid != t->relid &&
+		    strcmp(s->schema, t->schema) == 0 && strcmp(s->table, t->table) == 0)
+			sc_delete(s, "table dropped and re-created");
+	}
+}
+
+/* Periodically: shapes whose table is gone or renamed are deleted. */
+static void
+sc_reconcile(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg)
+{
+	struct timeval tv = { SC_RECONCILE_MS / 1000, 0 };
+	struct sc_shape *s, **v;
+	uint32_t *relids;
+	char **names;
+	size_t n = 0, i;
+
+	evtimer_add((struct event *)arg, &tv);
+	for (s = sc_shapes; s != NULL; s = s->next)
+		n++;
+	if (n == 0 || sc_pg_conn() == NULL)
+		return;
+	v = xcalloc(n, sizeof(*v));
+	relids = xcalloc(n, sizeof(*relids));
+	names = xcalloc(n, sizeof(*names));
+	for (i = 0, s = sc_shapes; s != NULL; s = s->next, i++) {
+		v[i] = s;
+		relids[i] = s->relid;
+	}
+	if (catalog_relations(sc_pg, relids, n, names) == 0) {
+		for (i = 0; i < n; i++) {
+			s = v[i];
+			if (s->relid == 0)
+				continue;
+			if (names[i] == NULL)
+				sc_delete(s, "table dropped");
+			else if (strcmp(names[i], s->schema) != 0 ||
+			    strcmp(names[i] + strlen(names[i]) + 1, s->table) != 0)
+				sc_delete(s, "table renamed");
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(relids);
+	free(v);
+}
+
 /* ---- the collector: FORGET out, invalidations in ---- */
 
 static void sc_col_connect(evutil_socket_t, short, void *);
@@ -635,7 +698,7 @@ static int
 sc_load_one(const struct meta_shape *m, void *arg UNUSED)
 {
 	sc_add(m->handle, m->definition, m->schema_name, m->table_name,
-	    m->electric_schema);
+	    m->electric_schema, m->relid);
 	sc_spawn(m->handle);
 	return 0;
 }
@@ -662,6 +725,8 @@ shapecache_main(void)
 	event_add(ev, NULL);
 	sc_col_timer = evtimer_new(sc_base, sc_col_connect, NULL);
 	sc_col_connect(-1, 0, NULL);
+	ev = evtimer_new(sc_base, sc_reconcile, event_self_cbarg());
+	sc_reconcile(-1, 0, ev);
 	sc_pg_conn();
 	proc_ready(sc_root);
 	event_base_dispatch(sc_base);

@@ -201,7 +201,9 @@ col_known_shape(void)
 	m.handle = "known";
 	m.schema_name = "public";
 	m.table_name = "known";
-	m.columns = "[]";
+	m.relid = 300;
+	m.columns = "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0},"
+	    "{\"name\":\"g\",\"type\":\"int4\",\"pk\":-1,\"generated\":true}]";
 	m.electric_schema = "{}";
 	m.definition = "d";
 	m.state = "active";
@@ -426,6 +428,84 @@ START_TEST(test_truncate_reports_invalid)
 }
 END_TEST
 
+static void
+col_expect_invalid(int sfd, const char *handle, const char *reason)
+{
+	struct frame f;
+	struct mreader r;
+	char *h, *why;
+
+	col_expect(sfd, MSG_SHAPE_INVALID, &f);
+	mr_init(&r, f.data, f.len);
+	h = mr_str(&r);
+	why = mr_str(&r);
+	ck_assert_str_eq(h, handle);
+	ck_assert_str_eq(why, reason);
+	free(h);
+	free(why);
+	free((void *)f.data);
+}
+
+/* The same relation again (a reconnect) is not a schema change; the
+ * generated column, which pgoutput does not publish, does not count. */
+START_TEST(test_relation_unchanged_keeps_shape)
+{
+	int rfd, sfd;
+
+	rfd = col_connect("replication");
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	col_relation(rfd, 300, "known");
+	col_expect_none(sfd, 300);
+}
+END_TEST
+
+START_TEST(test_relation_recreated_invalidates)
+{
+	int rfd, sfd;
+
+	rfd = col_connect("replication");
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	col_relation(rfd, 301, "known");	/* same name, another oid */
+	col_expect_invalid(sfd, "known", "table dropped and re-created");
+}
+END_TEST
+
+START_TEST(test_relation_renamed_invalidates)
+{
+	int rfd, sfd;
+
+	rfd = col_connect("replication");
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	col_relation(rfd, 300, "known_renamed");
+	col_expect_invalid(sfd, "known", "table renamed");
+}
+END_TEST
+
+START_TEST(test_relation_columns_changed_invalidates)
+{
+	struct mbuf m;
+	int rfd, sfd;
+
+	rfd = col_connect("replication");
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	mbuf_init(&m);
+	mbuf_u32(&m, 300);
+	mbuf_str(&m, "public");
+	mbuf_str(&m, "known");
+	mbuf_u8(&m, 'f');
+	mbuf_u16(&m, 2);			/* id plus an added column */
+	mbuf_u8(&m, 1); mbuf_str(&m, "id"); mbuf_u32(&m, 23); mbuf_i32(&m, -1);
+	mbuf_u8(&m, 0); mbuf_str(&m, "x"); mbuf_u32(&m, 23); mbuf_i32(&m, -1);
+	col_send(rfd, MSG_RELATION, &m);
+	mbuf_free(&m);
+	col_expect_invalid(sfd, "known", "columns added, dropped or renamed");
+}
+END_TEST
+
 Suite *
 collector_suite(void)
 {
@@ -442,6 +522,10 @@ collector_suite(void)
 	tcase_add_test(tc, test_known_shape_blocks_until_subscribed);
 	tcase_add_test(tc, test_forget_releases_blocked);
 	tcase_add_test(tc, test_truncate_reports_invalid);
+	tcase_add_test(tc, test_relation_unchanged_keeps_shape);
+	tcase_add_test(tc, test_relation_recreated_invalidates);
+	tcase_add_test(tc, test_relation_renamed_invalidates);
+	tcase_add_test(tc, test_relation_columns_changed_invalidates);
 	suite_add_tcase(s, tc);
 	return s;
 }

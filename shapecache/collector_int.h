@@ -1,0 +1,74 @@
+/*
+ * collector_int: state shared by the collector's two files: collector.c
+ * (routing, acknowledgements, the process) and collector_inval.c (shape
+ * identities, invalidation, forgetting deleted shapes).
+ */
+#ifndef ELECTRICD_COLLECTOR_INT_H
+#define ELECTRICD_COLLECTOR_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct chan;
+struct frame;
+
+struct col_rel {
+	uint32_t	 relid;
+	uint32_t	 version;
+	char		*schema;
+	char		*table;
+	uint8_t		*frame;		/* the RELATION payload, forwarded as is */
+	uint32_t	 framelen;
+	struct col_rel	*next;
+};
+
+struct col_seen {
+	uint32_t	 relid;
+	uint32_t	 version;
+};
+
+struct col_sub {
+	char		*handle;
+	char		*schema;
+	char		*table;
+	struct chan	*chan;		/* NULL while the consumer is down */
+	uint64_t	*pending;	/* forwarded seqs not yet flushed (FIFO) */
+	size_t		 npending;
+	size_t		 cappending;
+	uint64_t	*blocked;	/* seqs it holds back but will never flush
+					 * (lost by a dead instance, or missed):
+					 * released by FORGET or a rewind only */
+	size_t		 nblocked;
+	size_t		 capblocked;
+	struct col_seen	*seen;		/* relation versions it has been sent */
+	size_t		 nseen;
+	int		 missed;	/* lost a transaction: needs a rewind */
+	int		 joining;	/* subscribed mid-transaction */
+	int		 in_txn;	/* got this transaction's BEGIN */
+	uint32_t	 relid;		/* the table's oid when created (0: unknown) */
+	char		*columns;	/* its published columns: "a\nb\n" */
+	struct col_sub	*next;
+};
+
+extern struct col_sub *col_subs;
+extern struct chan *col_sc;
+extern struct col_sub **col_affected;	/* subscribers of the open txn */
+extern size_t col_naffected;
+
+/* collector.c */
+struct col_sub *col_sub_find(const char *handle);
+struct col_sub *col_sub_add(const char *handle, const char *schema,
+    const char *table);
+int col_sub_matches(const struct col_sub *, const struct col_rel *);
+void col_queue_release(uint64_t seq);
+void col_advance(void);
+
+/* collector_inval.c */
+void col_load_shapes(void);
+void col_sub_lookup_identity(struct col_sub *);
+void col_flush_invalid(void);
+void col_invalidate_rel(const struct col_rel *);
+void col_check_relation(const struct col_rel *);
+void col_on_forget(const struct frame *);
+
+#endif
