@@ -430,12 +430,25 @@ change_snapshot_row(struct sbuf *b, const struct change_shape *sh,
 }
 
 void
-change_snapshot_end(struct sbuf *b, uint64_t xmin, uint64_t xmax,
+change_subset_row(struct sbuf *b, const struct change_shape *sh,
+    const struct change_val *row, uint32_t mark)
+{
+	change_snapshot_row(b, sh, row);
+	b->len -= 2;		/* reopen the headers: drop "}}" */
+	b->p[b->len] = '\0';
+	sbuf_adds(b, ",\"snapshot_mark\":");
+	sbuf_addu64(b, mark);
+	sbuf_adds(b, "}}");
+}
+
+/* "xmin":"..","xmax":"..","xip_list":[".."] */
+static void
+add_snapshot(struct sbuf *b, uint64_t xmin, uint64_t xmax,
     const uint64_t *xip, size_t nxip)
 {
 	size_t i;
 
-	sbuf_adds(b, "{\"headers\":{\"control\":\"snapshot-end\",\"xmin\":\"");
+	sbuf_adds(b, "\"xmin\":\"");
 	sbuf_addu64(b, xmin);
 	sbuf_adds(b, "\",\"xmax\":\"");
 	sbuf_addu64(b, xmax);
@@ -447,5 +460,27 @@ change_snapshot_end(struct sbuf *b, uint64_t xmin, uint64_t xmax,
 		sbuf_addu64(b, xip[i]);
 		sbuf_addc(b, '"');
 	}
-	sbuf_adds(b, "]}}");
+	sbuf_addc(b, ']');
+}
+
+void
+change_snapshot_end(struct sbuf *b, uint64_t xmin, uint64_t xmax,
+    const uint64_t *xip, size_t nxip)
+{
+	sbuf_adds(b, "{\"headers\":{\"control\":\"snapshot-end\",");
+	add_snapshot(b, xmin, xmax, xip, nxip);
+	sbuf_adds(b, "}}");
+}
+
+void
+change_subset_open(struct sbuf *b, uint64_t xmin, uint64_t xmax,
+    const uint64_t *xip, size_t nxip, uint64_t lsn, uint32_t mark)
+{
+	sbuf_adds(b, "{\"metadata\":{");
+	add_snapshot(b, xmin, xmax, xip, nxip);
+	sbuf_adds(b, ",\"database_lsn\":\"");
+	sbuf_addu64(b, lsn);
+	sbuf_adds(b, "\",\"snapshot_mark\":");
+	sbuf_addu64(b, mark);
+	sbuf_adds(b, "},\"data\":[");
 }

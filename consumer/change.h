@@ -80,6 +80,15 @@ void change_key(struct sbuf *, const struct change_shape *,
 /* {"key":..,"value":{..},"headers":{"operation":"insert","relation":[s,t]}} */
 void change_snapshot_row(struct sbuf *, const struct change_shape *,
     const struct change_val *row);
+/* A subset-snapshot row (§9): a snapshot row whose headers end with
+ * "snapshot_mark":mark. */
+void change_subset_row(struct sbuf *, const struct change_shape *,
+    const struct change_val *row, uint32_t mark);
+/* The start of a subset response body, up to and including "data":[ :
+ * {"metadata":{"xmin":..,"xmax":..,"xip_list":[..],"database_lsn":"..",
+ * "snapshot_mark":mark},"data":[ */
+void change_subset_open(struct sbuf *, uint64_t xmin, uint64_t xmax,
+    const uint64_t *xip, size_t nxip, uint64_t lsn, uint32_t mark);
 /* {"headers":{"control":"snapshot-end","xmin":..,"xmax":..,"xip_list":[..]}} */
 void change_snapshot_end(struct sbuf *, uint64_t xmin, uint64_t xmax,
     const uint64_t *xip, size_t nxip);

@@ -3,7 +3,9 @@
  * H", started by the root).  It loads the shape from meta.db, opens its log
  * (shapelog.h), subscribes to the collector, takes the snapshot if it is
  * not done yet (snapshot.c), then applies the forwarded transactions
- * (consumer_stream.c) and tells http about every durable change.
+ * (consumer_stream.c) and tells http about every durable change.  http
+ * also sends it subset-snapshot requests (consumer_subset.c).  A shape
+ * with log_mode 1 (changes_only) takes its snapshot without rows.
  *
  * Ordering (§12.4): SUBSCRIBE is acknowledged before the snapshot starts,
  * so no transaction falls between the snapshot and the stream; frames that
@@ -76,9 +78,15 @@ cons_notify_http(struct consumer *c)
 static void
 http_frame(struct chan *ch, struct frame *f, void *arg)
 {
-	(void)ch; (void)arg;
+	struct consumer *c = arg;
+
+	(void)ch;
 	if (f->fd != -1)
 		close(f->fd);
+	if (f->type == MSG_SUBSET_REQ)
+		cons_subset_request(c, f->id, f->data, f->len);
+	else
+		log_debug("ignoring %s from http", msg_name(f->type));
 }
 
 static void
@@ -162,6 +170,7 @@ load_shape(struct consumer *c)
 		fatalx("shape %s: %s", c->handle, err);
 	c->meta_tx = ms.latest_tx;
 	c->meta_op = ms.latest_op;
+	c->log_mode = ms.log_mode;
 	meta_shape_free(&ms);
 }
 
@@ -297,12 +306,15 @@ run_snapshot(struct consumer *c)
 	int slot;
 
 	chan_pause_read(c->coll, 1);
+	cons_subset_pause(c, 1);
 	slot = pool_acquire(cfg.run_dir, cfg.db_pool_size);
-	log_info("taking the snapshot of %s.%s", c->sh.schema, c->sh.table);
-	if (snapshot_take(cfg.database_url, &c->sh, c->sl, &c->xip,
-	    snapshot_chunk, c) == -1)
+	log_info("taking the snapshot of %s.%s%s", c->sh.schema, c->sh.table,
+	    c->log_mode == 1 ? " (changes_only: no rows)" : "");
+	if (snapshot_take(cfg.database_url, &c->sh, c->log_mode != 1, c->sl,
+	    &c->xip, snapshot_chunk, c) == -1)
 		cons_fail(c, "snapshot failed");
 	pool_release(slot);
+	cons_subset_pause(c, 0);
 	c->have_xip = 1;
 	if (meta_shape_set_snapshot(c->db, c->handle, c->xip.xmin, 1) == -1 ||
 	    meta_shape_set_state(c->db, c->handle, "active") == -1)
@@ -365,6 +377,7 @@ consumer_main(const char *handle)
 	open_log(c);
 	cons_stream_init(c);
 	make_events(c);
+	cons_subset_init(c);
 	for (;;) {
 		event_base_dispatch(c->base);
 		if (c->state != CONS_SNAPSHOT || shapelog_state(c->sl)->snap_done)

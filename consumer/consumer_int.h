@@ -1,7 +1,8 @@
 /*
  * consumer_int: the state of a consumer process, shared by consumer.c
- * (process, connections, snapshot) and consumer_stream.c (applying the
- * replication stream).  Private to those two files.
+ * (process, connections, snapshot), consumer_stream.c (applying the
+ * replication stream) and consumer_subset.c (subset snapshots).  Private
+ * to those files.
  */
 #ifndef ELECTRICD_CONSUMER_INT_H
 #define ELECTRICD_CONSUMER_INT_H
@@ -79,11 +80,27 @@ struct consumer {
 
 	struct event		*flush_ev, *coll_tmr, *http_tmr, *meta_tmr;
 	uint64_t		 meta_tx, meta_op;
+	int			 log_mode;	/* 0 full, 1 changes_only */
+	int			 truncated;	/* its table was truncated */
+
+	struct cons_subset	*subset;	/* consumer_subset.c */
 };
 
 /* consumer.c */
 void cons_notify_http(struct consumer *);
 void cons_fail(struct consumer *, const char *why) __attribute__((noreturn));
+
+/* consumer_subset.c */
+void cons_subset_init(struct consumer *);
+/* MSG_SUBSET_REQ from http (payload borrowed); always answered with
+ * MSG_SUBSET_REPLY of the same id, now or later. */
+void cons_subset_request(struct consumer *, uint32_t id, const uint8_t *,
+    size_t);
+
+/* Pause 1: fail the running request (503), close the kept connection
+ * and start nothing until pause 0 -- the initial snapshot blocks the event
+ * loop in pool_acquire, and must not wait for a slot held here. */
+void cons_subset_pause(struct consumer *, int pause);
 
 /* consumer_stream.c */
 void cons_stream_init(struct consumer *);

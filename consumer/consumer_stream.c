@@ -163,7 +163,7 @@ on_begin(struct consumer *c, struct mreader *mr)
 		cons_stream_flush(c);
 	t->active = 1;
 	t->appended = 0;
-	t->skip = t->lsn <= c->applied_lsn ||
+	t->skip = c->truncated || t->lsn <= c->applied_lsn ||
 	    (st->log_entries > 0 && t->lsn <= st->last_tx);
 	if (!t->skip)
 		t->skip = in_snapshot(c, t->xid, t->lsn);
@@ -325,11 +325,42 @@ cons_stream_stop(struct consumer *c)
 	cons_stream_flush(c);
 }
 
+/*
+ * TRUNCATE of the shape's table (the collector forwards it only to the
+ * shapes of that table, and tells shapecache, which deletes the shape:
+ * §4.5).  This incarnation ends here, and its log must stay a prefix of
+ * committed history: the rest of this transaction and every later one are
+ * skipped (still acknowledged), and entries this transaction already
+ * appended are rolled back.  The rollback also drops finished transactions
+ * of the same uncommitted batch; they are acknowledged as skipped, which
+ * only shortens the log of a shape that is being deleted.
+ */
 static void
-on_ignored(struct consumer *c UNUSED, struct mreader *mr)
+on_truncate(struct consumer *c, struct mreader *mr)
 {
 	(void)mr;
-	log_warnx("TRUNCATE/INVALIDATE not handled yet, ignored");
+	if (!c->tx.active) {
+		log_warnx("TRUNCATE outside a transaction, ignored");
+		return;
+	}
+	if (!c->truncated)
+		log_info("table truncated by transaction %" PRIu64 "; the shape "
+		    "takes no more changes", c->tx.lsn);
+	c->truncated = 1;
+	c->have_held = 0;
+	c->tx.skip = 1;
+	if (c->tx.appended > 0) {
+		shapelog_rollback(c->sl);
+		c->tx.appended = 0;
+		c->dirty = 0;
+	}
+}
+
+static void
+on_invalidate(struct consumer *c UNUSED, struct mreader *mr)
+{
+	(void)mr;
+	log_info("INVALIDATE ignored (shapecache stops this consumer)");
 }
 
 static const struct {
@@ -340,8 +371,8 @@ static const struct {
 	{ MSG_BEGIN, on_begin },
 	{ MSG_CHANGE, on_change },
 	{ MSG_COMMIT, on_commit },
-	{ MSG_TRUNCATE, on_ignored },
-	{ MSG_INVALIDATE, on_ignored },
+	{ MSG_TRUNCATE, on_truncate },
+	{ MSG_INVALIDATE, on_invalidate },
 };
 
 void

@@ -35,6 +35,12 @@ pool_try(const char *run_dir, int size)
 }
 
 int
+pool_try_acquire(const char *run_dir, int size)
+{
+	return pool_try(run_dir, size < 1 ? 1 : size);
+}
+
+int
 pool_acquire(const char *run_dir, int size)
 {
 	uint64_t start = mono_ms(), said = 0;

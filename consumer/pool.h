@@ -9,6 +9,8 @@
 
 /* Blocks until one of size slots is free; returns the fd holding it. */
 int pool_acquire(const char *run_dir, int size);
+/* Never blocks: the fd of a free slot, or -1 when all size are taken. */
+int pool_try_acquire(const char *run_dir, int size);
 void pool_release(int fd);
 
 #endif

@@ -251,7 +251,7 @@ snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip)
 }
 
 int
-snapshot_take(const char *conninfo, const struct change_shape *sh,
+snapshot_take(const char *conninfo, const struct change_shape *sh, int rows,
     struct shapelog *sl, struct shapelog_xip *xip,
     void (*on_chunk)(void *), void *arg)
 {
@@ -267,7 +267,8 @@ snapshot_take(const char *conninfo, const struct change_shape *sh,
 		return -1;
 	}
 	rc.vals = xcalloc(sh->ncols ? sh->ncols : 1, sizeof(*rc.vals));
-	if (snapshot_begin(conn, xip) == 0 && snapshot_rows(conn, &rc) == 0 &&
+	if (snapshot_begin(conn, xip) == 0 &&
+	    (!rows || snapshot_rows(conn, &rc) == 0) &&
 	    exec_ok(conn, "COMMIT", PGRES_COMMAND_OK, NULL) == 0)
 		r = snapshot_finish(sl, xip);
 	PQfinish(conn);

@@ -13,13 +13,15 @@
  * Connects to conninfo, reads pg_current_snapshot() and every row of the
  * shape's table in one REPEATABLE READ READ ONLY transaction, appends the
  * rows to sl, persists the visibility filter (shapelog_xip_write) and
- * finishes the snapshot.  on_chunk(arg), if set, runs after each closed
+ * finishes the snapshot.  With rows == 0 (log=changes_only, §7.4) the
+ * snapshot is taken and recorded but no row is read: chunk 0 is just the
+ * snapshot-end message.  on_chunk(arg), if set, runs after each closed
  * chunk.  On success *xip holds the filter (caller frees with
  * shapelog_xip_free).  -1 on any failure (logged); sl then holds an
  * incomplete snapshot that shapelog_open discards.
  */
 int snapshot_take(const char *conninfo, const struct change_shape *,
-    struct shapelog *sl, struct shapelog_xip *xip,
+    int rows, struct shapelog *sl, struct shapelog_xip *xip,
     void (*on_chunk)(void *), void *arg) WUR;
 
 /* Is a transaction with 32-bit xid visible in the snapshot x (§12.4)?  The

@@ -289,6 +289,33 @@ START_TEST(snapshot_messages)
 }
 END_TEST
 
+START_TEST(subset_messages)
+{
+	struct change_val row[] = { T("1"), T("hello"), N };
+	uint64_t xip[] = { 742 };
+	struct sbuf b;
+
+	sbuf_init(&b);
+	change_subset_open(&b, 740, 745, xip, 1, 26800584, 12345);
+	ck_assert_str_eq(b.p, "{\"metadata\":{\"xmin\":\"740\",\"xmax\":"
+	    "\"745\",\"xip_list\":[\"742\"],\"database_lsn\":\"26800584\","
+	    "\"snapshot_mark\":12345},\"data\":[");
+	sbuf_reset(&b);
+	change_subset_row(&b, &items, row, 2147483647);
+	ck_assert_str_eq(b.p, "{\"key\":\"" KEY1 "\","
+	    "\"value\":{\"id\":\"1\",\"title\":\"hello\",\"done\":null},"
+	    "\"headers\":{\"operation\":\"insert\"," REL ","
+	    "\"snapshot_mark\":2147483647}}");
+	ck_assert_uint_eq(strlen(b.p), b.len);
+	sbuf_reset(&b);
+	change_subset_open(&b, 7, 7, NULL, 0, 0, 0);
+	ck_assert_str_eq(b.p, "{\"metadata\":{\"xmin\":\"7\",\"xmax\":\"7\","
+	    "\"xip_list\":[],\"database_lsn\":\"0\",\"snapshot_mark\":0},"
+	    "\"data\":[");
+	sbuf_free(&b);
+}
+END_TEST
+
 START_TEST(shape_columns)
 {
 	static const char *bad[] = {
@@ -397,6 +424,7 @@ change_suite(void)
 	tcase_add_test(tc, key_escaping);
 	tcase_add_test(tc, pkless_table);
 	tcase_add_test(tc, snapshot_messages);
+	tcase_add_test(tc, subset_messages);
 	tcase_add_test(tc, shape_columns);
 	tcase_add_test(tc, snapshot_txids);
 	tcase_add_test(tc, snapshot_visibility);
