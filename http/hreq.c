@@ -34,6 +34,9 @@ static const char *const hreq_state_names[HREQ_NSTATES] = {
 	[HREQ_WAIT_SNAPSHOT] = "wait-snapshot",
 	[HREQ_WAIT_LIVE] = "wait-live",
 	[HREQ_WAIT_OOB] = "wait-oob",
+	[HREQ_WAIT_CONSUMER] = "wait-consumer",
+	[HREQ_WAIT_SUBSET] = "wait-subset",
+	[HREQ_SSE] = "sse",
 };
 
 const char *
@@ -60,6 +63,7 @@ hreq_new(struct evhttp_request *req)
 	r->req = req;
 	r->conn = evhttp_request_get_connection(req);
 	r->state = HREQ_NEW;
+	r->adm = ADMIT_NONE;
 	r->t_start = mono_ms();
 	hreq_count[HREQ_NEW]++;
 	arc4random_buf(rnd, sizeof(rnd));
@@ -78,11 +82,19 @@ hreq_unlist(struct hreq *r)
 	}
 }
 
+void
+hreq_admit_release(struct hreq *r)
+{
+	admit_release(&http_admit, r->adm);
+	r->adm = ADMIT_NONE;
+}
+
 /* Everything but the evhttp request itself, which libevent owns. */
 static void
 hreq_free(struct hreq *r)
 {
 	hreq_unlist(r);
+	hreq_admit_release(r);
 	hreq_count[r->state]--;
 	if (r->timer != NULL)
 		event_free(r->timer);
@@ -92,6 +104,9 @@ hreq_free(struct hreq *r)
 	http_params_free(&r->p);
 	free(r->handle);
 	free(r->eschema);
+	free(r->body);
+	if (r->sub_valid)
+		subset_free(&r->sub);
 	free(r);
 }
 
@@ -198,4 +213,44 @@ hreq_send(struct hreq *r, int code, struct evbuffer *body)
 	evhttp_send_reply(req, code, NULL, body);
 	if (body != NULL)
 		evbuffer_free(body);
+}
+
+void
+hreq_stream_start(struct hreq *r, int code)
+{
+	evhttp_send_reply_start(r->req, code, NULL);
+}
+
+void
+hreq_stream_chunk(struct hreq *r, const void *p, size_t n)
+{
+	struct evbuffer *b;
+
+	if (n == 0 || (b = evbuffer_new()) == NULL)
+		return;
+	evbuffer_add(b, p, n);
+	evhttp_send_reply_chunk(r->req, b);
+	evbuffer_free(b);
+}
+
+size_t
+hreq_stream_queued(struct hreq *r)
+{
+	struct bufferevent *bev;
+
+	if (r->conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(r->conn)) == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(bev));
+}
+
+void
+hreq_stream_end(struct hreq *r)
+{
+	struct evhttp_request *req = r->req;
+
+	if (r->conn != NULL)
+		evhttp_connection_set_closecb(r->conn, NULL, NULL);
+	hreq_free(r);
+	evhttp_send_reply_end(req);
 }

@@ -7,9 +7,12 @@
  * (MSG_SHAPE_GONE), and a client channel to shapecache (sclient.c).
  *
  * A shape request goes: route (normalised path, §1.1) -> query decoding
- * -> authentication (§1.3) -> stack readiness (§2.2 stage 1, waiting up
- * to 5 s) -> validation (params.c) -> resolution by shapecache
- * (sclient.c) -> serving or waiting (serve.c, live.c).  Every step that
+ * -> authentication (§1.3) -> admission control (admit.c, §15) -> the
+ * POST body (body.c, §9, §15) -> stack readiness (§2.2 stage 1, waiting
+ * up to 5 s) -> validation (params.c) -> resolution by shapecache
+ * (sclient.c) -> serving or waiting (serve.c, live.c), an SSE stream
+ * (sse.c) or a subset snapshot (subreq.c).  DELETE goes: authentication
+ * -> enabled? -> readiness -> validation -> shapecache.  Every step that
  * fails answers the request and stops; nothing here trusts the client.
  */
 #include <errno.h>
@@ -22,6 +25,8 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "admit.h"
+#include "body.h"
 #include "config.h"
 #include "frame.h"
 #include "hreq.h"
@@ -32,14 +37,38 @@
 #include "roles.h"
 #include "sclient.h"
 #include "serve.h"
+#include "subreq.h"
 
 #define HTTP_URI_MAX		(32 * 1024)
 #define HTTP_HEADERS_MAX	(64 * 1024)
-#define HTTP_BODY_MAX		(1024 * 1024)
 #define HTTP_READY_WAIT_MS	5000
 
 static int http_health = HEALTH_STARTING;
 static struct hreq_list health_waiters = TAILQ_HEAD_INITIALIZER(health_waiters);
+
+/* ---- readiness (§2.2 stage 1) ---- */
+
+static void
+health_timeout(struct hreq *r)
+{
+	serve_json(r, 503, http_health == HEALTH_WAITING ?
+	    "{\"message\":\"Timeout waiting for Postgres lock acquisition\"}" :
+	    "{\"message\":\"Timeout waiting for the replication stream to be "
+	    "ready\"}", 5);
+}
+
+/* Runs fn(r) once the stack is active, or answers 503 after 5 s. */
+static void
+when_ready(struct hreq *r, void (*fn)(struct hreq *))
+{
+	if (http_health == HEALTH_ACTIVE) {
+		fn(r);
+		return;
+	}
+	r->on_ready = fn;
+	hreq_wait(r, HREQ_WAIT_HEALTH, &health_waiters, HTTP_READY_WAIT_MS,
+	    health_timeout);
+}
 
 /* ---- shape requests ---- */
 
@@ -53,38 +82,97 @@ shape_validated(struct hreq *r)
 		free(err);
 		return;
 	}
+	if (r->subset == HREQ_SUBSET_NONE && subreq_in_query(&r->q))
+		r->subset = HREQ_SUBSET_QUERY;
 	sclient_request(r);
 }
 
-static void
-health_timeout(struct hreq *r)
+/* §15: initial = no handle, or one this process has never seen. */
+static int
+shape_admit(struct hreq *r)
 {
-	serve_json(r, 503, http_health == HEALTH_WAITING ?
-	    "{\"message\":\"Timeout waiting for Postgres lock acquisition\"}" :
-	    "{\"message\":\"Timeout waiting for the replication stream to be "
-	    "ready\"}", 5);
+	const struct http_qparam *qp = http_query_get(&r->q, "handle");
+	enum admit_class c = ADMIT_INITIAL;
+	char *body;
+
+	if (qp != NULL && qp->sub == NULL && strlen(qp->val) == qp->vlen &&
+	    http_handle_ok(qp->val) && live_known(qp->val))
+		c = ADMIT_EXISTING;
+	if (admit_try(&http_admit, c) == 0) {
+		r->adm = c;
+		return 0;
+	}
+	log_debug("request %s: %s request limit reached", r->reqid,
+	    c == ADMIT_INITIAL ? "initial" : "existing");
+	body = admit_body(&http_admit, c);
+	serve_hdr(r, "electric-internal-known-error", "true");
+	serve_json(r, 503, body, admit_retry_after(arc4random()));
+	free(body);
+	return -1;
+}
+
+/* POST: a subset body is kept in r; -1 when r was answered. */
+static int
+shape_body(struct hreq *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t n = evbuffer_get_length(in);
+	unsigned char *p = n > 0 ? evbuffer_pullup(in, -1) : NULL;
+	char *err;
+	int status;
+
+	switch (http_body_classify((const char *)p, n, HTTP_BODY_MAX, &status,
+	    &err)) {
+	case HTTP_BODY_PLAIN:
+		return 0;
+	case HTTP_BODY_SUBSET:
+		r->subset = HREQ_SUBSET_BODY;
+		r->body = xmalloc(n + 1);
+		memcpy(r->body, p, n);
+		r->body[n] = '\0';
+		r->body_len = n;
+		return 0;
+	case HTTP_BODY_ERROR:
+	default:
+		serve_json(r, status, err, 0);
+		free(err);
+		return -1;
+	}
 }
 
 static void
 h_shape(struct hreq *r)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	if (shape_admit(r) == -1)
+		return;
+	if (r->post && shape_body(r) == -1)
+		return;
+	when_ready(r, shape_validated);
+}
 
-	if (r->post && evbuffer_get_length(in) > 0) {
-		serve_invalid(r, "subset", "is not supported by this server yet");
+/* ---- DELETE /v1/shape (§14.2) ---- */
+
+static void
+delete_ready(struct hreq *r)
+{
+	char *err;
+
+	if (http_delete_validate(&r->q, &r->p, &err) == -1) {
+		serve_json(r, 400, err, 0);
+		free(err);
 		return;
 	}
-	if (http_health == HEALTH_ACTIVE)
-		shape_validated(r);
-	else
-		hreq_wait(r, HREQ_WAIT_HEALTH, &health_waiters,
-		    HTTP_READY_WAIT_MS, health_timeout);
+	sclient_delete(r);
 }
 
 static void
 h_delete(struct hreq *r)
 {
-	serve_json(r, 405, "{\"message\":\"DELETE not allowed\"}", 0);
+	if (!cfg.enable_integration_testing) {
+		serve_json(r, 405, "{\"message\":\"DELETE not allowed\"}", 0);
+		return;
+	}
+	when_ready(r, delete_ready);
 }
 
 static void
@@ -152,11 +240,12 @@ http_dispatch(struct hreq *r, int method, const char *query)
 static void
 http_request_cb(struct evhttp_request *req, void *arg UNUSED)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *raw = evhttp_request_get_uri(req), *path;
+	const char *raw = evhttp_request_get_uri(req);
 	int method = (int)evhttp_request_get_command(req);
+	char *path, *query;
 	struct hreq *r;
 	enum http_route route;
+	int rc;
 
 	r = hreq_new(req);
 	r->head = method == EVHTTP_REQ_HEAD;
@@ -165,14 +254,20 @@ http_request_cb(struct evhttp_request *req, void *arg UNUSED)
 		serve_json(r, 414, "{\"message\":\"URI too long\"}", 0);
 		return;
 	}
-	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (http_route_parse(path != NULL ? path : "/", &route) == -1) {
+	/* The raw target, not evhttp's URI parse: "//v1/shape" must stay a
+	 * path (a parser reads "v1" as an authority there). */
+	http_target_split(raw != NULL ? raw : "/", &path, &query);
+	rc = http_route_parse(path, &route);
+	free(path);
+	if (rc == -1) {
+		free(query);
 		serve_invalid(r, "path", "is not a valid URL path");
 		return;
 	}
 	r->route = route;
 	log_debug("request %s: %s", r->reqid, raw != NULL ? raw : "?");
-	http_dispatch(r, method, uri != NULL ? evhttp_uri_get_query(uri) : NULL);
+	http_dispatch(r, method, query);
+	free(query);
 }
 
 static void
@@ -186,7 +281,10 @@ http_listen(struct event_base *base)
 	evhttp_set_default_content_type(http, NULL);
 	evhttp_set_allowed_methods(http, M_ALL);
 	evhttp_set_max_headers_size(http, HTTP_HEADERS_MAX);
-	evhttp_set_max_body_size(http, HTTP_BODY_MAX);
+	/* Bodies up to HTTP_BODY_HARD_MAX are read, so that those above
+	 * HTTP_BODY_MAX still get the JSON 413 of §15 (body.c). */
+	evhttp_set_max_body_size(http, HTTP_BODY_HARD_MAX);
+	evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE);
 	tmo = cfg.long_poll_timeout_ms / 1000 + 60;
 	evhttp_set_timeout(http, tmo);
 	evhttp_set_gencb(http, http_request_cb, NULL);
@@ -213,7 +311,7 @@ health_set(int h, const char *reason)
 		return;
 	for (r = TAILQ_FIRST(&health_waiters); r != NULL; r = nx) {
 		nx = TAILQ_NEXT(r, link);
-		shape_validated(r);
+		r->on_ready(r);
 	}
 }
 
@@ -243,7 +341,7 @@ root_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 /* ---- run/http.sock: consumers and shapecache ---- */
 
 static void
-peer_notify(const struct frame *f)
+peer_notify(struct chan *c, const struct frame *f)
 {
 	struct shapelog_state st;
 	struct mreader mr;
@@ -261,12 +359,12 @@ peer_notify(const struct frame *f)
 	if (mr_done(&mr) == -1 || !http_handle_ok(h))
 		log_warnx("malformed SHAPE_NOTIFY (pid %d)", (int)f->pid);
 	else
-		live_notify(h, &st);
+		live_notify(h, &st, c);
 	free(h);
 }
 
 static void
-peer_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
+peer_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
 	struct mreader mr;
 	char *h;
@@ -275,7 +373,10 @@ peer_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 		close(f->fd);
 	switch (f->type) {
 	case MSG_SHAPE_NOTIFY:
-		peer_notify(f);
+		peer_notify(c, f);
+		break;
+	case MSG_SUBSET_REPLY:
+		subreq_reply(c, f);
 		break;
 	case MSG_SHAPE_GONE:
 		mr_init(&mr, f->data, f->len);
@@ -298,6 +399,8 @@ peer_closed(struct chan *c, int error, void *arg UNUSED)
 	if (error != 0)
 		log_debug("http.sock peer %s closed: %s",
 		    chan_peer_role(c) ? chan_peer_role(c) : "?", strerror(error));
+	live_chan_closed(c);
+	subreq_chan_closed(c);
 	chan_free(c);
 }
 
@@ -343,6 +446,8 @@ http_main(void)
 	proc_signals(base, NULL, NULL);
 	root = proc_root_chan(base, "http", root_frame, NULL);
 	hreq_init(base);
+	admit_init(&http_admit, (unsigned)cfg.max_initial_requests,
+	    (unsigned)cfg.max_existing_requests);
 	live_init(base);
 	http_listen(base);
 	peers_listen(base);

@@ -67,6 +67,12 @@ live_find(const char *handle)
 	return NULL;
 }
 
+int
+live_known(const char *handle)
+{
+	return live_find(handle) != NULL;
+}
+
 struct shape_ent *
 live_ent(const char *handle)
 {
@@ -126,12 +132,14 @@ live_wake(struct shape_ent *e)
 }
 
 void
-live_notify(const char *handle, const struct shapelog_state *st)
+live_notify(const char *handle, const struct shapelog_state *st,
+    struct chan *c)
 {
 	struct shape_ent *e = live_ent(handle);
 
 	e->st = *st;
 	e->notified = 1;
+	e->chan = c;
 	if (st->log_entries > 0 && st->last_tx > live_lsn)
 		live_lsn = st->last_tx;
 	live_wake(e);
@@ -147,8 +155,20 @@ live_gone(const char *handle)
 		return;
 	log_debug("shape %s gone", handle);
 	while ((r = TAILQ_FIRST(&e->waiters)) != NULL)
-		serve_must_refetch(r, NULL);
+		serve_gone(r);
 	live_remove(e);
+}
+
+void
+live_chan_closed(struct chan *c)
+{
+	struct shape_ent *e;
+	size_t i;
+
+	for (i = 0; i < live_nbuckets; i++)
+		for (e = live_tab[i]; e != NULL; e = e->next)
+			if (e->chan == c)
+				e->chan = NULL;
 }
 
 uint64_t

@@ -5,7 +5,9 @@
  * commits only, so it never points inside a transaction); for a shape no
  * consumer has reported on yet it is read from the files on each look
  * and polled while requests wait.  Also keeps the server-wide last
- * processed LSN (max last_tx over all notifications, §6.2).
+ * processed LSN (max last_tx over all notifications, §6.2), and which
+ * http.sock channel leads to each shape's consumer (for subset requests,
+ * §9).
  */
 #ifndef ELECTRICD_HTTP_LIVE_H
 #define ELECTRICD_HTTP_LIVE_H
@@ -16,12 +18,14 @@
 #include "shapelog.h"
 
 struct event_base;
+struct chan;
 
 struct shape_ent {
 	char			*handle;
 	char			*dir;		/* <shapes_dir>/<handle> */
 	struct shapelog_state	 st;
 	int			 notified;	/* st came from the consumer */
+	struct chan		*chan;		/* its consumer, NULL if unknown */
 	struct hreq_list	 waiters;
 	struct shape_ent	*next;		/* hash chain */
 };
@@ -30,12 +34,20 @@ void live_init(struct event_base *);
 /* Finds or creates the entry of handle (a handle shapecache or a
  * consumer gave us, never a raw client string). */
 struct shape_ent *live_ent(const char *handle);
+/* 1 when handle has an entry (a shape this process has seen), else 0;
+ * never creates one, so any string may be asked. */
+int live_known(const char *handle);
 /* The state to serve from: the notified one, else read from disk (a
  * missing directory reads as "snapshot not started").  0, or -1 (errno). */
 int live_state(struct shape_ent *, struct shapelog_state *) WUR;
-/* MSG_SHAPE_NOTIFY: store the state and re-plan every waiter. */
-void live_notify(const char *handle, const struct shapelog_state *);
-/* MSG_SHAPE_GONE: answer every waiter 409 and forget the shape. */
+/* MSG_SHAPE_NOTIFY from the consumer on channel c: store the state and
+ * the channel, and re-plan every waiter. */
+void live_notify(const char *handle, const struct shapelog_state *,
+    struct chan *c);
+/* The http.sock channel c closed: forget it as any shape's consumer. */
+void live_chan_closed(struct chan *c);
+/* MSG_SHAPE_GONE: end every waiter (409, or the end of an SSE stream)
+ * and forget the shape. */
 void live_gone(const char *handle);
 uint64_t live_global_lsn(void);
 size_t live_nshapes(void);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ident.h"
 #include "params.h"
@@ -62,6 +63,34 @@ http_pct_decode(const char *s, size_t n, int plus_space, char **out,
 }
 
 /* ---- routes ---- */
+
+static char *
+dupn(const char *s, size_t n)
+{
+	char *d = xmalloc(n + 1);
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+void
+http_target_split(const char *raw, char **path, char **query)
+{
+	const char *p = raw;
+	size_t n;
+
+	if (strncasecmp(p, "http://", 7) == 0 ||
+	    strncasecmp(p, "https://", 8) == 0) {
+		p = strstr(p, "//") + 2;
+		p += strcspn(p, "/?#");
+	}
+	n = strcspn(p, "?#");
+	*path = n > 0 ? dupn(p, n) : xstrdup("/");
+	*query = NULL;
+	if (p[n] == '?')
+		*query = dupn(p + n + 1, strcspn(p + n + 1, "#"));
+}
 
 static const struct {
 	const char	*segs[2];
@@ -299,7 +328,7 @@ static const struct {
 	const char	*supported;
 } unsupported_params[] = {
 	{ "where", NULL }, { "columns", NULL }, { "params", NULL },
-	{ "replica", "default" }, { "log", "full" },
+	{ "replica", "default" },
 };
 
 static int
@@ -348,10 +377,15 @@ check_unsupported(const struct http_query *q)
 		    strcmp(qp->val, unsupported_params[i].supported) != 0)
 			return unsupported_params[i].key;
 	}
-	for (i = 0; i < q->n; i++)
-		if (strncmp(q->v[i].key, "subset__", 8) == 0)
-			return q->v[i].key;
 	return NULL;
+}
+
+static int
+query_log_mode(const struct http_query *q)
+{
+	const struct http_qparam *qp = http_query_get(q, "log");
+
+	return qp != NULL && strcmp(qp->val, "changes_only") == 0;
 }
 
 /* "present and not the literal false"; absent => -1. */
@@ -434,14 +468,51 @@ http_params_validate(const struct http_query *q, struct shape_params *p,
 	}
 	p->table = xstrdup(qp->val);
 	if ((field = check_unsupported(q)) != NULL) {
-		if (!http_utf8_valid(field, strlen(field)))
-			field = "subset";
 		fail(err_body, field, "is not supported by this server yet");
 		goto bad;
 	}
+	p->log_mode = query_log_mode(q);
 	if ((qp = http_query_get(q, "cursor")) != NULL && qp->sub == NULL &&
 	    strlen(qp->val) == qp->vlen)
 		p->cursor = xstrdup(qp->val);
+	return 0;
+bad:
+	http_params_free(p);
+	return -1;
+}
+
+int
+http_delete_validate(const struct http_query *q, struct shape_params *p,
+    char **err_body)
+{
+	const struct http_qparam *qp;
+	const char *field, *v;
+	char *err;
+
+	memset(p, 0, sizeof(*p));
+	*err_body = NULL;
+	if ((field = check_casts(q)) != NULL)
+		return fail(err_body, field, "is invalid");
+	if ((v = query_scalar(q, "handle")) != NULL && *v != '\0')
+		p->handle = xstrdup(v);
+	if ((qp = http_query_get(q, "table")) != NULL && qp->vlen > 0) {
+		if (http_table_parse(qp->val, qp->vlen, &p->schema_name,
+		    &p->table_name, &err) == -1) {
+			fail(err_body, "table", err);
+			free(err);
+			goto bad;
+		}
+		p->table = xstrdup(qp->val);
+		if ((field = check_unsupported(q)) != NULL) {
+			fail(err_body, field, "is not supported by this server yet");
+			goto bad;
+		}
+	} else if (p->handle == NULL) {
+		fail(err_body, "handle",
+		    "can't be blank when shape definition is missing");
+		goto bad;
+	}
+	p->log_mode = query_log_mode(q);
 	return 0;
 bad:
 	http_params_free(p);

@@ -22,6 +22,12 @@ enum http_route {
 	HTTP_ROUTE_HEALTH		/* "/v1/health" */
 };
 
+/* Splits a raw request target into its path (malloc'd, "/" when empty)
+ * and its query (malloc'd, without "?", NULL when absent); a fragment is
+ * dropped, and so are the scheme and authority of an absolute-form
+ * target ("http://host/p?q").  Nothing is decoded. */
+void http_target_split(const char *raw, char **path, char **query);
+
 /* Resolves a raw path (no query) after splitting on "/", dropping empty
  * segments and percent-decoding each segment (§1.1).  Returns 0, or -1
  * when a segment has an invalid percent escape. */
@@ -76,6 +82,7 @@ struct shape_params {
 	char			*table;		/* decoded raw parameter */
 	char			*schema_name;	/* parsed */
 	char			*table_name;
+	int			 log_mode;	/* 0 full, 1 changes_only (§7.4) */
 };
 
 /* §2.2 stages 2-7, then the parameters this server does not support yet.
@@ -84,6 +91,13 @@ struct shape_params {
 int http_params_validate(const struct http_query *, struct shape_params *p,
     char **err_body) WUR;
 void http_params_free(struct shape_params *p);
+
+/* DELETE /v1/shape (§14.2): the same casts and definition parameters as
+ * a GET, but table and handle are each optional (p->table NULL: by
+ * handle only; p->handle NULL: by definition only); neither is a 400.
+ * Returns 0 with p filled, or -1 with *err_body as above. */
+int http_delete_validate(const struct http_query *, struct shape_params *p,
+    char **err_body) WUR;
 
 /* {"message":"Invalid request","errors":{"<field>":["<msg>"]}} (malloc'd;
  * msg is JSON-escaped and must be valid UTF-8). */

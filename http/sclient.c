@@ -2,7 +2,8 @@
  * sclient: shape resolution through shapecache (see sclient.h).  Called
  * by http.c once a shape request has passed validation; answers the
  * request itself on every outcome except success, where it hands over to
- * serve_attempt() with r->handle and r->eschema set.
+ * serve_attempt() with r->handle and r->eschema set.  DELETE requests
+ * travel the same way (r->sc_kind) and are answered here.
  *
  * Every request waiting here sits in sc_pending (state
  * HREQ_WAIT_SHAPECACHE).  sc_sent says whether its MSG_SHAPE_REQ went out
@@ -60,10 +61,13 @@ sc_send(struct hreq *r)
 		sc_next_id = 1;
 	r->sc_id = sc_next_id;
 	mbuf_init(&m);
-	mbuf_str(&m, r->p.table);
+	mbuf_str(&m, r->p.table != NULL ? r->p.table : "");
 	mbuf_str(&m, r->p.handle != NULL ? r->p.handle : "");
-	mbuf_u8(&m, 1);			/* create if missing (§4.3) */
-	if (chan_sendm(sc_chan, MSG_SHAPE_REQ, r->sc_id, &m) == 0)
+	if (r->sc_kind == HREQ_SC_SHAPE)
+		mbuf_u8(&m, 1);		/* create if missing (§4.3) */
+	mbuf_u8(&m, (uint8_t)r->p.log_mode);
+	if (chan_sendm(sc_chan, r->sc_kind == HREQ_SC_DELETE ?
+	    MSG_SHAPE_DELETE : MSG_SHAPE_REQ, r->sc_id, &m) == 0)
 		r->sc_sent = 1;
 	mbuf_free(&m);
 }
@@ -90,6 +94,17 @@ sc_timeout(struct hreq *r)
 void
 sclient_request(struct hreq *r)
 {
+	r->sc_kind = HREQ_SC_SHAPE;
+	r->sc_sent = 0;
+	hreq_wait(r, HREQ_WAIT_SHAPECACHE, &sc_pending, SCLIENT_DOWN_MS,
+	    sc_timeout);
+	sc_send(r);
+}
+
+void
+sclient_delete(struct hreq *r)
+{
+	r->sc_kind = HREQ_SC_DELETE;
 	r->sc_sent = 0;
 	hreq_wait(r, HREQ_WAIT_SHAPECACHE, &sc_pending, SCLIENT_DOWN_MS,
 	    sc_timeout);
@@ -198,11 +213,78 @@ sc_on_reply(struct chan *c, struct frame *f)
 		return;
 	}
 	TAILQ_FOREACH(r, &sc_pending, link)
-		if (r->sc_sent && r->sc_id == f->id)
+		if (r->sc_sent && r->sc_id == f->id &&
+		    r->sc_kind == HREQ_SC_SHAPE)
 			break;
 	if (r != NULL)
 		sc_answer(r, &rep);	/* else: its client went away */
 	sc_reply_free(&rep);
+}
+
+/* §14.2: 202 empty, 404, 400 (neither given, mismatch, bad table), 503. */
+static void
+sc_answer_delete(struct hreq *r, uint16_t status, const char *msg)
+{
+	static const char blank[] = "handle can't be blank";
+	static const char mismatch[] = "The specified shape definition";
+	struct sbuf b;
+
+	if (!http_utf8_valid(msg, strlen(msg)))
+		msg = "";
+	switch (status) {
+	case 202:
+		serve_empty(r, 202);
+		return;
+	case 404:
+		serve_json(r, 404, "{\"message\":\"No existing shape found\"}", 0);
+		return;
+	case 400:
+		if (strncmp(msg, blank, sizeof(blank) - 1) == 0) {
+			serve_invalid(r, "handle", msg + 7);
+			return;
+		}
+		if (strncmp(msg, mismatch, sizeof(mismatch) - 1) != 0) {
+			serve_invalid(r, "table", *msg ? msg : "is invalid");
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (*msg == '\0')
+		msg = "Failed to delete shape, please retry";
+	sbuf_init(&b);
+	sbuf_adds(&b, "{\"message\":");
+	sbuf_add_json_str(&b, msg, strlen(msg));
+	sbuf_addc(&b, '}');
+	serve_json(r, status == 400 ? 400 : 503, b.p, status == 400 ? 0 : 5);
+	sbuf_free(&b);
+}
+
+static void
+sc_on_delete_reply(struct chan *c, struct frame *f)
+{
+	struct mreader mr;
+	struct hreq *r;
+	uint16_t status;
+	char *msg;
+
+	mr_init(&mr, f->data, f->len);
+	status = mr_u16(&mr);
+	msg = mr_str(&mr);
+	if (mr_done(&mr) == -1) {
+		log_warnx("malformed SHAPE_DELETE_REPLY from shapecache");
+		free(msg);
+		sc_closed(c, EPROTO, NULL);
+		return;
+	}
+	TAILQ_FOREACH(r, &sc_pending, link)
+		if (r->sc_sent && r->sc_id == f->id &&
+		    r->sc_kind == HREQ_SC_DELETE)
+			break;
+	if (r != NULL)
+		sc_answer_delete(r, status, msg);
+	free(msg);
 }
 
 static void
@@ -216,6 +298,9 @@ sc_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 	switch (f->type) {
 	case MSG_SHAPE_REPLY:
 		sc_on_reply(c, f);
+		break;
+	case MSG_SHAPE_DELETE_REPLY:
+		sc_on_delete_reply(c, f);
 		break;
 	case MSG_SHAPE_GONE:
 		mr_init(&mr, f->data, f->len);

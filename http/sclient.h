@@ -1,7 +1,8 @@
 /*
  * sclient: the http process's client channel to shapecache
- * (run/shapecache.sock): MSG_SHAPE_REQ out, MSG_SHAPE_REPLY back, matched
- * by correlation id (§4.3).  Requests queue while the channel is down and
+ * (run/shapecache.sock): MSG_SHAPE_REQ out, MSG_SHAPE_REPLY back (§4.3),
+ * and MSG_SHAPE_DELETE / MSG_SHAPE_DELETE_REPLY (§14.2), matched by
+ * correlation id.  Requests queue while the channel is down and
  * are (re)sent when it comes back; one that could not be sent for
  * SCLIENT_DOWN_MS gets a 503.
  */
@@ -20,6 +21,9 @@ void sclient_init(struct event_base *);
 /* r->p is validated: resolve the shape, then serve (serve_attempt) or
  * answer the error. */
 void sclient_request(struct hreq *r);
+/* DELETE /v1/shape with r->p validated by http_delete_validate: ask
+ * shapecache to delete the shape and answer 202 / 400 / 404 / 503. */
+void sclient_delete(struct hreq *r);
 int sclient_connected(void);
 
 #endif

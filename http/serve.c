@@ -28,6 +28,8 @@
 #include "log.h"
 #include "msg.h"
 #include "serve.h"
+#include "sse.h"
+#include "subreq.h"
 #include "version.h"
 
 #define SNAPSHOT_WAIT_MS	60000
@@ -38,10 +40,11 @@
 #define CC_INITIAL	"public, max-age=604800, s-maxage=3600, " \
     "stale-while-revalidate=2629746"
 #define CC_LIVE		"public, max-age=5, stale-while-revalidate=5"
+#define CC_SSE		"public, max-age=59"
 #define JSON_TYPE	"application/json; charset=utf-8"
 
-static void
-hdr(struct hreq *r, const char *k, const char *v)
+void
+serve_hdr(struct hreq *r, const char *k, const char *v)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 
@@ -64,11 +67,11 @@ serve_common(struct hreq *r)
 			origin = kv->value;
 			norigin++;
 		}
-	hdr(r, "electric-server", "ElectricSQL/" ELECTRICD_VERSION);
-	hdr(r, "x-request-id", r->reqid);
-	hdr(r, "access-control-allow-origin", norigin == 1 ? origin : "*");
-	hdr(r, "access-control-expose-headers", EXPOSE_HEADERS);
-	hdr(r, "access-control-allow-methods", r->route == HTTP_ROUTE_SHAPE ?
+	serve_hdr(r, "electric-server", "ElectricSQL/" ELECTRICD_VERSION);
+	serve_hdr(r, "x-request-id", r->reqid);
+	serve_hdr(r, "access-control-allow-origin", norigin == 1 ? origin : "*");
+	serve_hdr(r, "access-control-expose-headers", EXPOSE_HEADERS);
+	serve_hdr(r, "access-control-allow-methods", r->route == HTTP_ROUTE_SHAPE ?
 	    "GET, POST, HEAD, DELETE, OPTIONS" : "GET, HEAD");
 }
 
@@ -78,26 +81,30 @@ serve_cache(struct hreq *r, int code, int has_handle)
 {
 	char buf[96];
 
-	if (r->route != HTTP_ROUTE_SHAPE || code == 401 || code == 404) {
-		hdr(r, "cache-control", CC_DEFAULT);
+	if (r->route != HTTP_ROUTE_SHAPE || code == 401) {
+		serve_hdr(r, "cache-control", CC_DEFAULT);
 	} else if (r->post) {
-		hdr(r, "cache-control", "no-cache");
+		serve_hdr(r, "cache-control", "no-cache");
 	} else if (code == 409) {
-		hdr(r, "cache-control", has_handle ?
+		serve_hdr(r, "cache-control", has_handle ?
 		    "public, max-age=60, must-revalidate" :
 		    "public, max-age=1, must-revalidate");
 	} else if (code >= 400) {
-		hdr(r, "cache-control", "no-store");
-		hdr(r, "surrogate-control", "no-store");
+		serve_hdr(r, "cache-control", "no-store");
+		serve_hdr(r, "surrogate-control", "no-store");
+	} else if (r->subset != HREQ_SUBSET_NONE) {
+		serve_hdr(r, "cache-control", "no-cache");
 	} else if (r->p.offset_kind == OFFSET_BEFORE_ALL) {
-		hdr(r, "cache-control", CC_INITIAL);
+		serve_hdr(r, "cache-control", CC_INITIAL);
+	} else if (r->p.live && r->p.live_sse) {
+		serve_hdr(r, "cache-control", CC_SSE);
 	} else if (r->p.live) {
-		hdr(r, "cache-control", CC_LIVE);
+		serve_hdr(r, "cache-control", CC_LIVE);
 	} else {
 		snprintf(buf, sizeof(buf),
 		    "public, max-age=%d, stale-while-revalidate=%d",
 		    cfg.cache_max_age, cfg.cache_stale_age);
-		hdr(r, "cache-control", buf);
+		serve_hdr(r, "cache-control", buf);
 	}
 }
 
@@ -107,12 +114,30 @@ content_length(struct hreq *r, size_t n)
 	char buf[24];
 
 	snprintf(buf, sizeof(buf), "%zu", n);
-	hdr(r, "content-length", buf);
+	serve_hdr(r, "content-length", buf);
+}
+
+void
+serve_prelude(struct hreq *r, int code, int has_handle)
+{
+	serve_common(r);
+	serve_cache(r, code, has_handle);
+}
+
+void
+serve_cursor(struct hreq *r)
+{
+	char cur[24];
+
+	snprintf(cur, sizeof(cur), "%llu", (unsigned long long)
+	    http_cursor_next(cfg.long_poll_timeout_ms, now_us() / 1000000,
+	    r->p.cursor, arc4random()));
+	serve_hdr(r, "electric-cursor", cur);
 }
 
 /* Sends a small in-memory body (not for HEAD). */
-static void
-send_body(struct hreq *r, int code, const char *body, size_t n)
+void
+serve_body(struct hreq *r, int code, const char *body, size_t n)
 {
 	struct evbuffer *b = NULL;
 
@@ -129,7 +154,7 @@ serve_text(struct hreq *r, int code, const char *text)
 {
 	serve_common(r);
 	serve_cache(r, code, 0);
-	send_body(r, code, text, strlen(text));
+	serve_body(r, code, text, strlen(text));
 }
 
 void
@@ -137,7 +162,7 @@ serve_empty(struct hreq *r, int code)
 {
 	serve_common(r);
 	serve_cache(r, code, 0);
-	send_body(r, code, "", 0);
+	serve_body(r, code, "", 0);
 }
 
 void
@@ -147,12 +172,12 @@ serve_json(struct hreq *r, int code, const char *json, int retry_after)
 
 	serve_common(r);
 	serve_cache(r, code, 0);
-	hdr(r, "content-type", JSON_TYPE);
+	serve_hdr(r, "content-type", JSON_TYPE);
 	if (retry_after > 0) {
 		snprintf(buf, sizeof(buf), "%d", retry_after);
-		hdr(r, "retry-after", buf);
+		serve_hdr(r, "retry-after", buf);
 	}
-	send_body(r, code, json, strlen(json));
+	serve_body(r, code, json, strlen(json));
 }
 
 void
@@ -171,7 +196,7 @@ serve_unauthorized(struct hreq *r)
 
 	serve_common(r);
 	serve_cache(r, 401, 0);
-	send_body(r, 401, body, sizeof(body) - 1);
+	serve_body(r, 401, body, sizeof(body) - 1);
 }
 
 void
@@ -182,9 +207,9 @@ serve_must_refetch(struct hreq *r, const char *handle)
 	serve_common(r);
 	serve_cache(r, 409, handle != NULL);
 	if (handle != NULL)
-		hdr(r, "electric-handle", handle);
-	hdr(r, "content-type", JSON_TYPE);
-	send_body(r, 409, body, sizeof(body) - 1);
+		serve_hdr(r, "electric-handle", handle);
+	serve_hdr(r, "content-type", JSON_TYPE);
+	serve_body(r, 409, body, sizeof(body) - 1);
 }
 
 void
@@ -193,12 +218,12 @@ serve_options(struct hreq *r)
 	const char *req_hdrs;
 
 	serve_common(r);
-	hdr(r, "access-control-max-age", "86400");
-	hdr(r, "connection", "keep-alive");
+	serve_hdr(r, "access-control-max-age", "86400");
+	serve_hdr(r, "connection", "keep-alive");
 	req_hdrs = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 	    "access-control-request-headers");
 	if (req_hdrs != NULL && *req_hdrs != '\0')
-		hdr(r, "access-control-allow-headers", req_hdrs);
+		serve_hdr(r, "access-control-allow-headers", req_hdrs);
 	hreq_send(r, 204, NULL);
 }
 
@@ -210,9 +235,9 @@ serve_health(struct hreq *r, int health)
 	    "{\"status\":\"starting\"}";
 
 	serve_common(r);
-	hdr(r, "content-type", "application/json");
-	hdr(r, "cache-control", "no-cache, no-store, must-revalidate");
-	send_body(r, health == HEALTH_ACTIVE ? 200 : 202, body, strlen(body));
+	serve_hdr(r, "content-type", "application/json");
+	serve_hdr(r, "cache-control", "no-cache, no-store, must-revalidate");
+	serve_body(r, health == HEALTH_ACTIVE ? 200 : 202, body, strlen(body));
 }
 
 /* ---- shape log responses ---- */
@@ -253,39 +278,35 @@ unique_ns(void)
 static int
 log_headers(struct hreq *r, const struct logresp *lr)
 {
-	char ob[OFFSET_STRLEN], rb[OFFSET_STRLEN], etag[640], cur[24];
+	char ob[OFFSET_STRLEN], rb[OFFSET_STRLEN], etag[640];
 	const char *inm;
 
 	serve_common(r);
 	serve_cache(r, 200, 1);
 	offset_fmt(&lr->plan.end, ob);
-	hdr(r, "electric-handle", r->handle);
-	hdr(r, "electric-offset", ob);
-	if (r->p.live) {
-		snprintf(cur, sizeof(cur), "%llu", (unsigned long long)
-		    http_cursor_next(cfg.long_poll_timeout_ms, now_us() / 1000000,
-		    r->p.cursor, arc4random()));
-		hdr(r, "electric-cursor", cur);
-	}
+	serve_hdr(r, "electric-handle", r->handle);
+	serve_hdr(r, "electric-offset", ob);
+	if (r->p.live)
+		serve_cursor(r);
 	if (lr->plan.up_to_date)
-		hdr(r, "electric-up-to-date", "");
-	hdr(r, "electric-has-data", lr->empty ? "false" : "true");
+		serve_hdr(r, "electric-up-to-date", "");
+	serve_hdr(r, "electric-has-data", lr->empty ? "false" : "true");
 	if (lr->empty)
 		snprintf(etag, sizeof(etag), "\"%s:%s:%s:%llu\"", r->handle,
 		    req_offset_str(r, rb), ob, (unsigned long long)unique_ns());
 	else
 		snprintf(etag, sizeof(etag), "\"%s:%s:%s\"", r->handle,
 		    req_offset_str(r, rb), ob);
-	hdr(r, "etag", etag);
+	serve_hdr(r, "etag", etag);
 	inm = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 	    "if-none-match");
 	etag[strlen(etag) - 1] = '\0';
 	if (!lr->empty && http_etag_match(inm, etag + 1))
 		return 1;
 	if (!r->p.live)
-		hdr(r, "electric-schema", r->eschema != NULL && *r->eschema ?
+		serve_hdr(r, "electric-schema", r->eschema != NULL && *r->eschema ?
 		    r->eschema : "{}");
-	hdr(r, "content-type", JSON_TYPE);
+	serve_hdr(r, "content-type", JSON_TYPE);
 	return 0;
 }
 
@@ -406,7 +427,7 @@ serve_wait_timeout(struct hreq *r)
 		serve_invalid(r, "offset", "out of bounds for this shape");
 		break;
 	default:
-		hdr(r, "electric-internal-known-error", "true");
+		serve_hdr(r, "electric-internal-known-error", "true");
 		serve_json(r, 503, "{\"message\":\"Timeout waiting for the shape "
 		    "snapshot\"}", 10);
 		break;
@@ -423,14 +444,39 @@ serve_wait(struct hreq *r, struct shape_ent *e, enum hreq_state st)
 	hreq_wait(r, st, &e->waiters, ms > 0 ? ms : 1, serve_wait_timeout);
 }
 
+/* A live SSE request that can start streaming (HEAD gets long-poll). */
+static int
+sse_wanted(const struct hreq *r)
+{
+	return r->p.live && r->p.live_sse && !r->head;
+}
+
+void
+serve_gone(struct hreq *r)
+{
+	if (r->state == HREQ_SSE)
+		sse_end(r);
+	else
+		serve_must_refetch(r, NULL);
+}
+
 void
 serve_attempt(struct hreq *r)
 {
-	struct shape_ent *e = live_ent(r->handle);
+	struct shape_ent *e;
 	enum shapelog_plan_result res;
 	struct shapelog_state st;
 	struct logresp lr;
 
+	if (r->state == HREQ_SSE) {
+		sse_push(r);
+		return;
+	}
+	if (r->subset != HREQ_SUBSET_NONE) {
+		subreq_attempt(r);
+		return;
+	}
+	e = live_ent(r->handle);
 	memset(&lr, 0, sizeof(lr));
 	if (live_state(e, &st) == -1) {
 		serve_log_error(r, errno);
@@ -440,13 +486,17 @@ serve_attempt(struct hreq *r)
 	    &lr.plan);
 	switch (res) {
 	case SHAPELOG_AT_END:
-		if (r->p.live) {
+		if (r->p.live && !sse_wanted(r)) {
 			serve_wait(r, e, HREQ_WAIT_LIVE);
 			return;
 		}
 		lr.empty = r->p.offset_kind == OFFSET_NOW;
 		/* FALLTHROUGH */
 	case SHAPELOG_OK:
+		if (sse_wanted(r)) {
+			sse_start(r, e);
+			return;
+		}
 		lr.lsn = utd_lsn(r, &lr.plan.end, lr.empty, &st);
 		serve_log(r, &lr);
 		return;

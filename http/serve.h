@@ -27,7 +27,20 @@ void serve_options(struct hreq *r);
 /* GET /v1/health (§14.1); health is an enum stack_health. */
 void serve_health(struct hreq *r, int health);
 
-/* r->handle and r->eschema are set: serve the log or start waiting. */
+/* r->handle and r->eschema are set: serve the log, start waiting, run a
+ * subset request (subreq.c) or start / feed an SSE stream (sse.c).  Also
+ * called again for every waiter when its shape's state moves. */
 void serve_attempt(struct hreq *r);
+/* The shape of a waiting r is gone: 409, or the end of its SSE stream. */
+void serve_gone(struct hreq *r);
+
+/* Building blocks for sse.c and subreq.c. */
+void serve_hdr(struct hreq *r, const char *key, const char *value);
+/* The common headers (§1.2) and cache-control (§5.3) of a response. */
+void serve_prelude(struct hreq *r, int code, int has_handle);
+/* electric-cursor (§8.2). */
+void serve_cursor(struct hreq *r);
+/* Content-length and an in-memory body (none for HEAD); frees r. */
+void serve_body(struct hreq *r, int code, const char *body, size_t n);
 
 #endif

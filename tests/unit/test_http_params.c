@@ -1,8 +1,8 @@
 /*
  * test_http_params: table-driven tests of http/params.c and http/ident.c:
  * route normalisation, query decoding with hostile input, authentication,
- * the exact §2.2 error bodies, §2.3 table parsing, and the cursor / ETag /
- * handle helpers.
+ * the exact §2.2 error bodies, §2.3 table parsing, DELETE parameters
+ * (§14.2), and the cursor / ETag / handle helpers.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +16,43 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define INVALID(f, m) "{\"message\":\"Invalid request\",\"errors\":{\"" f \
     "\":[\"" m "\"]}}"
+
+/* ---- request targets ---- */
+
+static const struct {
+	const char	*raw;
+	const char	*path;
+	const char	*query;		/* NULL: absent */
+} target_cases[] = {
+	{ "/v1/shape?table=items&offset=-1", "/v1/shape", "table=items&offset=-1" },
+	{ "//v1/shape?table=x", "//v1/shape", "table=x" },
+	{ "//v1//shape/", "//v1//shape/", NULL },
+	{ "/v1/shape?", "/v1/shape", "" },
+	{ "/v1/shape?a=1#frag", "/v1/shape", "a=1" },
+	{ "/v1/shape#frag?x", "/v1/shape", NULL },
+	{ "?a=b", "/", "a=b" },
+	{ "", "/", NULL },
+	{ "/p?a?b=c", "/p", "a?b=c" },
+	{ "http://example.com/v1/shape?x=1", "/v1/shape", "x=1" },
+	{ "HTTPS://example.com:443", "/", NULL },
+	{ "http://h?q", "/", "q" },
+	{ "*", "*", NULL },
+};
+
+START_TEST(test_target)
+{
+	char *path, *query;
+
+	http_target_split(target_cases[_i].raw, &path, &query);
+	ck_assert_str_eq(path, target_cases[_i].path);
+	if (target_cases[_i].query == NULL)
+		ck_assert_ptr_null(query);
+	else
+		ck_assert_str_eq(query, target_cases[_i].query);
+	free(path);
+	free(query);
+}
+END_TEST
 
 /* ---- routes ---- */
 
@@ -277,12 +314,6 @@ static const struct {
 	    "is not supported by this server yet") },
 	{ "table=items&offset=-1&replica=full", INVALID("replica",
 	    "is not supported by this server yet") },
-	{ "table=items&offset=-1&log=changes_only", INVALID("log",
-	    "is not supported by this server yet") },
-	{ "table=items&offset=-1&subset__limit=1", INVALID("subset__limit",
-	    "is not supported by this server yet") },
-	{ "table=items&offset=-1&subset__where=x", INVALID("subset__where",
-	    "is not supported by this server yet") },
 	/* order: the first failing stage wins */
 	{ "replica=x&live=true", INVALID("replica", "is invalid") },
 	{ "offset=0_0&live=true", INVALID("handle",
@@ -302,6 +333,11 @@ static const struct {
 	{ "table=items&offset=1_0&handle=h&live=true&experimental_live_sse=true",
 	    NULL },
 	{ "table=items&offset=-1&live=false", NULL },
+	{ "table=items&offset=-1&log=changes_only", NULL },
+	/* subset__* are validated later, against the shape's columns */
+	{ "table=items&offset=-1&subset__limit=1", NULL },
+	{ "table=items&offset=-1&subset__where=x&subset__foo[1]=y", NULL },
+	{ "table=items&offset=-1&%FF__=1", NULL },
 	{ "table=items&offset=-1&replica=default&log=full", NULL },
 	{ "table=items&offset=-1&replica=&log=&where=&columns=", NULL },
 	{ "table=items&offset=-1&cursor=1&expired_handle=x&cache-buster=y&foo=z",
@@ -361,6 +397,94 @@ START_TEST(test_validate_fields)
 	ck_assert_str_eq(p.table, "\"Foo\"");
 	ck_assert_str_eq(p.table_name, "Foo");
 	http_params_free(&p);
+	http_query_free(&q);
+}
+END_TEST
+
+START_TEST(test_log_mode)
+{
+	static const struct {
+		const char	*qs;
+		int		 mode;
+	} c[] = {
+		{ "table=items&offset=-1", 0 },
+		{ "table=items&offset=-1&log=full", 0 },
+		{ "table=items&offset=-1&log=", 0 },
+		{ "table=items&offset=-1&log=changes_only", 1 },
+		{ "table=items&offset=-1&log=full&log=changes_only", 1 },
+		{ "table=items&offset=-1&log=changes_only&log=full", 0 },
+	};
+	struct shape_params p;
+	struct http_query q;
+	char *body;
+	size_t i;
+
+	for (i = 0; i < N(c); i++) {
+		ck_assert_int_eq(http_query_parse(c[i].qs, &q), 0);
+		ck_assert_int_eq(http_params_validate(&q, &p, &body), 0);
+		ck_assert_msg(p.log_mode == c[i].mode, "%s", c[i].qs);
+		http_params_free(&p);
+		http_query_free(&q);
+	}
+}
+END_TEST
+
+/* ---- DELETE (§14.2) ---- */
+
+static const struct {
+	const char	*qs;
+	const char	*body;		/* NULL: valid */
+	const char	*table;		/* expected p.table, p.handle */
+	const char	*handle;
+	int		 log_mode;
+} delete_cases[] = {
+	{ "table=items", NULL, "items", NULL, 0 },
+	{ "handle=h1", NULL, NULL, "h1", 0 },
+	{ "table=items&handle=h1&log=changes_only", NULL, "items", "h1", 1 },
+	{ "table=items&offset=-1&live=true", NULL, "items", NULL, 0 },
+	{ "table=&handle=h", NULL, NULL, "h", 0 },
+	{ "", INVALID("handle",
+	    "can't be blank when shape definition is missing"), NULL, NULL, 0 },
+	{ "table=&handle=", INVALID("handle",
+	    "can't be blank when shape definition is missing"), NULL, NULL, 0 },
+	{ "log=changes_only", INVALID("handle",
+	    "can't be blank when shape definition is missing"), NULL, NULL, 0 },
+	{ "table=.x", INVALID("table",
+	    "Invalid zero-length delimited identifier"), NULL, NULL, 0 },
+	{ "table=items&log=bogus", INVALID("log", "is invalid"), NULL, NULL, 0 },
+	{ "handle[x]=h", INVALID("handle", "is invalid"), NULL, NULL, 0 },
+	{ "table=items&where=id%3D1", INVALID("where",
+	    "is not supported by this server yet"), NULL, NULL, 0 },
+};
+
+START_TEST(test_delete)
+{
+	struct shape_params p;
+	struct http_query q;
+	char *body = NULL;
+	int rc;
+
+	ck_assert_int_eq(http_query_parse(delete_cases[_i].qs, &q), 0);
+	rc = http_delete_validate(&q, &p, &body);
+	if (delete_cases[_i].body != NULL) {
+		ck_assert_msg(rc == -1, "%s: accepted", delete_cases[_i].qs);
+		ck_assert_str_eq(body, delete_cases[_i].body);
+		ck_assert_ptr_null(p.table);
+		ck_assert_ptr_null(p.handle);
+		free(body);
+	} else {
+		ck_assert_msg(rc == 0, "%s: %s", delete_cases[_i].qs, body);
+		if (delete_cases[_i].table == NULL)
+			ck_assert_ptr_null(p.table);
+		else
+			ck_assert_str_eq(p.table, delete_cases[_i].table);
+		if (delete_cases[_i].handle == NULL)
+			ck_assert_ptr_null(p.handle);
+		else
+			ck_assert_str_eq(p.handle, delete_cases[_i].handle);
+		ck_assert_int_eq(p.log_mode, delete_cases[_i].log_mode);
+		http_params_free(&p);
+	}
 	http_query_free(&q);
 }
 END_TEST
@@ -535,6 +659,7 @@ http_params_suite(void)
 	Suite *s = suite_create("http_params");
 	TCase *tc = tcase_create("core");
 
+	tcase_add_loop_test(tc, test_target, 0, N(target_cases));
 	tcase_add_loop_test(tc, test_route, 0, N(route_cases));
 	tcase_add_loop_test(tc, test_query, 0, N(query_cases));
 	tcase_add_test(tc, test_query_brackets);
@@ -542,6 +667,8 @@ http_params_suite(void)
 	tcase_add_loop_test(tc, test_auth, 0, N(auth_cases));
 	tcase_add_loop_test(tc, test_validate, 0, N(validate_cases));
 	tcase_add_test(tc, test_validate_fields);
+	tcase_add_test(tc, test_log_mode);
+	tcase_add_loop_test(tc, test_delete, 0, N(delete_cases));
 	tcase_add_loop_test(tc, test_table, 0, N(table_cases));
 	tcase_add_test(tc, test_table_nul);
 	tcase_add_test(tc, test_cursor);
