@@ -127,9 +127,13 @@ sc_spawn(const char *handle)
 static PGconn *
 sc_pg_conn(void)
 {
+	/* Publishing a table takes locks: a session holding one must cost a
+	 * quick 503 for that shape, not stall every other shape's creation
+	 * (shapecache answers one request at a time). */
 	static const char *const keys[] = { "dbname", "connect_timeout",
-	    "application_name", NULL };
-	const char *vals[] = { cfg.database_url, "5", "electricd_shapecache", NULL };
+	    "application_name", "options", NULL };
+	const char *vals[] = { cfg.database_url, "5", "electricd_shapecache",
+	    "-c lock_timeout=2000 -c statement_timeout=10000", NULL };
 
 	if (sc_pg != NULL && PQstatus(sc_pg) == CONNECTION_OK)
 		return sc_pg;
@@ -296,6 +300,8 @@ sc_resolve_catalog(const char *param, const char *key, int create,
 	if (a->shape == NULL && create &&
 	    (a->shape = sc_create(&t, def, log_mode, &a->error)) == NULL) {
 		log_warnx("creating a shape on %s failed: %s", param, a->error);
+		free(a->error);
+		a->error = xstrdup("Failed to create shape, please retry");
 		a->status = 503;
 	} else {
 		a->status = a->shape != NULL ? 200 : 404;
