@@ -12,6 +12,7 @@
 // SIGKILLs any electricd still running.  scenario() wraps node:test's
 // test() so that a failure prints the tail of every electricd log.
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -252,7 +253,8 @@ export async function waitFor(what, fn, ms = 10_000, every = 100) {
 let streamCounter = 0;
 
 /* Starts bin/electricd.  opts: databaseUrl (required), env (extra
- * variables), storageDir and port (fresh ones by default), wait ('active'
+ * variables), secret (secure mode instead of ELECTRIC_INSECURE),
+ * storageDir and port (fresh ones by default), wait ('active'
  * (default): until /v1/health is 200 {"status":"active"}; 'http': until
  * /v1/health answers at all; 'none').  Returns the instance object. */
 export async function startElectricd(opts) {
@@ -272,6 +274,10 @@ export async function startElectricd(opts) {
     ...(opts.env || {}),
   };
   delete env.ELECTRIC_SECRET;
+  if (opts.secret) {		// secure mode (§1.3): exactly one of the two
+    env.ELECTRIC_SECRET = opts.secret;
+    delete env.ELECTRIC_INSECURE;
+  }
   const e = {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -376,13 +382,16 @@ async function stopElectricd(e, ms = 5000) {
 
 // ---------------------------------------------------------------- HTTP
 
-/* GET/HEAD/... path on electricd.  Returns { status, headers (plain
+/* GET/HEAD/POST/... path on electricd (opts.body: a request body).
+ * Returns { status, headers (plain
  * object, lower-case names), text, body (parsed JSON or undefined), ms }. */
-export async function httpGet(e, pathAndQuery, { method = 'GET', headers = {}, timeout = 30_000 } = {}) {
+export async function httpGet(e, pathAndQuery,
+  { method = 'GET', headers = {}, timeout = 30_000, body: reqBody } = {}) {
   const t0 = Date.now();
   const res = await fetch(`${e.url}${pathAndQuery}`, {
     method,
     headers,
+    body: reqBody,
     signal: AbortSignal.timeout(timeout),
   });
   const text = await res.text();
@@ -401,6 +410,176 @@ export async function httpGet(e, pathAndQuery, { method = 'GET', headers = {}, t
 export function shapeGet(e, params, opts) {
   const qs = new URLSearchParams(params).toString();
   return httpGet(e, `/v1/shape?${qs}`, opts);
+}
+
+/* One request written byte for byte on a fresh TCP connection, for inputs
+ * that fetch() would normalise or refuse (invalid escapes, raw bytes, NUL,
+ * repeated headers).  target and header values are latin1 strings (each
+ * char one byte) or Buffers; headers is a list of [name, value] pairs.
+ * Returns { status, headers (lower-case; repeats joined by ", "),
+ * rawHeaders, text, body (parsed JSON or undefined), ms }; throws if the
+ * server closes without a complete response or after timeout ms. */
+export function rawRequest(e, target, { method = 'GET', headers = [], body, timeout = 30_000 } = {}) {
+  const bytes = (x) => (Buffer.isBuffer(x) ? x : Buffer.from(String(x), 'latin1'));
+  const parts = [bytes(`${method} `), bytes(target), bytes(' HTTP/1.1\r\nHost: 127.0.0.1\r\n')];
+  const hdrs = [...headers];
+  if (!hdrs.some(([k]) => k.toLowerCase() === 'connection')) hdrs.push(['Connection', 'close']);
+  if (body !== undefined) hdrs.push(['Content-Length', String(bytes(body).length)]);
+  for (const [k, v] of hdrs) parts.push(bytes(`${k}: `), bytes(v), bytes('\r\n'));
+  parts.push(bytes('\r\n'));
+  if (body !== undefined) parts.push(bytes(body));
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const sock = net.connect(e.port, '127.0.0.1');
+    const finish = (err, res) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve({ ...res, ms: Date.now() - t0 });
+    };
+    const timer = setTimeout(() => finish(new Error(
+      `raw ${method} ${String(target).slice(0, 80)}: no complete response in ${timeout} ms; ` +
+      `got ${JSON.stringify(buf.toString('latin1').slice(0, 300))}`)), timeout);
+    const tryParse = (eof) => {
+      const res = parseRawResponse(buf, method === 'HEAD', eof);
+      if (res) finish(null, res);
+      else if (eof) {
+        finish(new Error(`raw ${method} ${String(target).slice(0, 80)}: connection closed ` +
+          `after ${buf.length} bytes: ${JSON.stringify(buf.toString('latin1').slice(0, 300))}`));
+      }
+    };
+    sock.on('connect', () => sock.write(Buffer.concat(parts)));
+    sock.on('data', (d) => { buf = Buffer.concat([buf, d]); tryParse(false); });
+    sock.on('end', () => tryParse(true));
+    sock.on('error', (err) => {
+      // A reset after a complete response is fine.
+      const res = parseRawResponse(buf, method === 'HEAD', true);
+      if (res) finish(null, res);
+      else finish(new Error(`raw ${method}: ${err.message}`));
+    });
+  });
+}
+
+/* A complete HTTP/1.1 response in buf, or null if more bytes are needed. */
+function parseRawResponse(buf, head, eof) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+  if (!m) throw new Error(`not an HTTP response: ${JSON.stringify(lines[0])}`);
+  const status = Number(m[1]);
+  const headers = {};
+  const rawHeaders = [];
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(':');
+    const k = l.slice(0, i).trim().toLowerCase();
+    const v = l.slice(i + 1).trim();
+    rawHeaders.push([k, v]);
+    headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
+  }
+  let rest = buf.subarray(end + 4);
+  let bodyBuf;
+  if (head || status === 204 || status === 304) {
+    bodyBuf = Buffer.alloc(0);
+  } else if (/chunked/i.test(headers['transfer-encoding'] || '')) {
+    const chunks = [];
+    for (;;) {
+      const nl = rest.indexOf('\r\n');
+      if (nl < 0) return null;
+      const n = parseInt(rest.subarray(0, nl).toString('latin1'), 16);
+      if (rest.length < nl + 2 + n + 2) return null;
+      if (n === 0) break;
+      chunks.push(rest.subarray(nl + 2, nl + 2 + n));
+      rest = rest.subarray(nl + 2 + n + 2);
+    }
+    bodyBuf = Buffer.concat(chunks);
+  } else if (headers['content-length'] !== undefined) {
+    const n = Number(headers['content-length']);
+    if (rest.length < n) return null;
+    bodyBuf = rest.subarray(0, n);
+  } else {
+    if (!eof) return null;
+    bodyBuf = rest;
+  }
+  const text = bodyBuf.toString('utf8');
+  let body;
+  try { body = text === '' ? undefined : JSON.parse(text); } catch { body = undefined; }
+  return { status, headers, rawHeaders, text, body };
+}
+
+/* Opens a live SSE request (GET /v1/shape with params, Accept:
+ * text/event-stream) and reads it in the background.  Returns
+ * { status, headers, events: [{ t (ms since open), data (parsed JSON) |
+ * comment (text) }], raw (all bytes read so far, as text), ended (promise,
+ * resolves when the server ends the stream), endedAt, waitFor(what, pred,
+ * ms) (waits until pred(events) is truthy), close() }.  For a non-200
+ * answer, text holds the whole body and events stays empty. */
+export async function sseOpen(e, params, { headers = {} } = {}) {
+  const ctrl = new AbortController();
+  const t0 = Date.now();
+  const qs = new URLSearchParams(params).toString();
+  const res = await fetch(`${e.url}/v1/shape?${qs}`, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: ctrl.signal,
+  });
+  const s = {
+    status: res.status,
+    headers: Object.fromEntries(res.headers.entries()),
+    events: [],
+    raw: '',
+    text: undefined,
+    endedAt: null,
+    close: () => ctrl.abort(),
+  };
+  onCleanup(() => ctrl.abort());
+  if (res.status !== 200 || !/^text\/event-stream/.test(s.headers['content-type'] || '')) {
+    s.text = await res.text();
+    try { s.body = JSON.parse(s.text); } catch { /* not JSON */ }
+    s.endedAt = Date.now() - t0;
+    s.ended = Promise.resolve();
+    s.waitFor = async () => { throw new Error(`not an SSE stream: ${s.status} ${s.text}`); };
+    return s;
+  }
+  const decoder = new TextDecoder();
+  let pending = '';
+  s.ended = (async () => {
+    try {
+      for await (const chunk of res.body) {
+        const str = decoder.decode(chunk, { stream: true });
+        s.raw += str;
+        pending += str;
+        let i;
+        while ((i = pending.indexOf('\n\n')) >= 0) {
+          const block = pending.slice(0, i);
+          pending = pending.slice(i + 2);
+          const t = Date.now() - t0;
+          const data = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) s.events.push({ t, comment: line.slice(1).trim() });
+            else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+          }
+          if (data.length > 0) {
+            let parsed;
+            try { parsed = JSON.parse(data.join('\n')); } catch { parsed = { unparsable: data.join('\n') }; }
+            s.events.push({ t, data: parsed });
+          }
+        }
+      }
+    } catch (err) {
+      if (err.name !== 'AbortError') s.error = err;
+    }
+    s.endedAt = Date.now() - t0;
+  })();
+  s.waitFor = (what, pred, ms = 10_000) => waitFor(what, () => {
+    if (pred(s.events)) return true;
+    if (s.endedAt !== null) throw new Error(`stream ended (${s.raw.slice(-300)})`);
+    return false;
+  }, ms, 20);
+  return s;
 }
 
 export const isChange = (m) => m && typeof m.key === 'string';
@@ -496,4 +675,77 @@ function logTail(p, n) {
   } catch {
     return '(no log)';
   }
+}
+
+// ---------------------------------------------------------------- protocol
+
+/* Header values and bodies PROTOCOL.md pins exactly (§1.2, §4.4, §5.3). */
+export const EXPOSE_HEADERS = 'electric-cursor,electric-handle,electric-has-data,electric-offset,' +
+  'electric-schema,electric-up-to-date,electric-internal-known-error,retry-after';
+export const CACHE = {
+  minusOne: 'public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746',
+  catchup: 'public, max-age=60, stale-while-revalidate=300',
+  live: 'public, max-age=5, stale-while-revalidate=5',
+  sse: 'public, max-age=59',
+  refetch: 'public, max-age=60, must-revalidate',
+  refetchNoHandle: 'public, max-age=1, must-revalidate',
+};
+export const MUST_REFETCH_BODY = '[{"headers":{"control":"must-refetch"}}]';
+
+/* A §2.2 validation error: 400, the exact body, no-store. */
+export function assert400(r, field, messages, what = field) {
+  assert.equal(r.status, 400, `${what}: status; body ${r.text}`);
+  assert.deepEqual(r.body, { message: 'Invalid request', errors: { [field]: messages } },
+    `${what}: body ${r.text}`);
+  assert.equal(r.headers['cache-control'], 'no-store', `${what}: cache-control`);
+  assert.equal(r.headers['surrogate-control'], 'no-store', `${what}: surrogate-control`);
+  assert.equal(r.headers['electric-has-data'], undefined, `${what}: no electric-has-data`);
+}
+
+/* A §4.4 must-refetch: 409, the exact body, no offset/schema/cursor, the
+ * cache-control that goes with the presence of electric-handle.  want:
+ * the handle the 409 must name (undefined: any or none).  Returns the
+ * electric-handle header. */
+export function assert409(r, want, what = '409') {
+  assert.equal(r.status, 409, `${what}: status; body ${r.text}`);
+  assert.equal(r.text, MUST_REFETCH_BODY, `${what}: body`);
+  const h = r.headers['electric-handle'];
+  if (want !== undefined) assert.equal(h, want, `${what}: electric-handle`);
+  assert.equal(r.headers['cache-control'], h ? CACHE.refetch : CACHE.refetchNoHandle,
+    `${what}: cache-control (electric-handle ${h})`);
+  for (const name of ['electric-offset', 'electric-schema', 'electric-cursor']) {
+    assert.equal(r.headers[name], undefined, `${what}: no ${name}`);
+  }
+  return h;
+}
+
+/* A body that is exactly one up-to-date control message. */
+export function assertUpToDateOnly(r, what = 'body') {
+  assert.ok(Array.isArray(r.body), `${what} is an array: ${r.text}`);
+  assert.equal(r.body.length, 1, `${what}: only up-to-date: ${r.text}`);
+  assert.deepEqual(Object.keys(r.body[0]), ['headers']);
+  assert.deepEqual(Object.keys(r.body[0].headers).sort(), ['control', 'global_last_seen_lsn']);
+  assert.equal(r.body[0].headers.control, 'up-to-date');
+  assert.match(r.body[0].headers.global_last_seen_lsn, /^\d+$/);
+}
+
+/* Reads a shape from offset=-1 to up-to-date with catch-up requests.
+ * Returns { handle, offset, responses: [{ offset (requested), r }],
+ * messages (every message in order) }.  Asserts 200s. */
+export async function readToEnd(e, params, { max = 1000 } = {}) {
+  let r = await shapeGet(e, { ...params, offset: '-1' });
+  assert.equal(r.status, 200, `offset=-1: ${r.text}`);
+  const handle = r.headers['electric-handle'];
+  const responses = [{ offset: '-1', r }];
+  const messages = [...r.body];
+  let offset = r.headers['electric-offset'];
+  for (let i = 0; i < max; i++) {
+    r = await shapeGet(e, { ...params, offset, handle });
+    assert.equal(r.status, 200, `offset=${offset}: ${r.text}`);
+    responses.push({ offset, r });
+    messages.push(...r.body);
+    offset = r.headers['electric-offset'];
+    if (r.headers['electric-up-to-date'] !== undefined) return { handle, offset, responses, messages };
+  }
+  throw new Error(`no up-to-date after ${max} requests`);
 }
