@@ -27,6 +27,7 @@
 #include "live.h"
 #include "log.h"
 #include "msg.h"
+#include "sclient.h"
 #include "serve.h"
 #include "sse.h"
 #include "subreq.h"
@@ -451,13 +452,16 @@ sse_wanted(const struct hreq *r)
 	return r->p.live && r->p.live_sse && !r->head;
 }
 
+/* The shape r waits on was deleted or invalidated.  Resolving the request
+ * again makes shapecache find or create the definition's new incarnation,
+ * so the 409 carries its handle (§4.4 SHOULD; the client warns without). */
 void
 serve_gone(struct hreq *r)
 {
 	if (r->state == HREQ_SSE)
 		sse_end(r);
 	else
-		serve_must_refetch(r, NULL);
+		sclient_request(r);
 }
 
 void
