@@ -66,6 +66,8 @@ struct hreq {
 	void			(*on_ready)(struct hreq *);	/* health */
 	struct event		*watch;		/* client-disconnect watcher */
 	int			 head;		/* HEAD: headers only */
+	int			 gone;		/* its shape went away while it
+						 * waited: resolved again */
 	int			 post;
 	int			 route;		/* enum http_route */
 	char			 reqid[24];

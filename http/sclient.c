@@ -155,6 +155,12 @@ static void
 sc_answer(struct hreq *r, struct sc_reply *rep)
 {
 	if (rep->status != 200 || !http_handle_ok(rep->handle)) {
+		if (r->gone) {
+			/* e.g. the table was renamed: a plain must-refetch, and
+			 * the client's next request learns the rest (§4.3) */
+			serve_must_refetch(r, NULL);
+			return;
+		}
 		if (rep->status == 200)
 			rep->status = 500;
 		sc_answer_error(r, rep);

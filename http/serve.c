@@ -458,10 +458,12 @@ sse_wanted(const struct hreq *r)
 void
 serve_gone(struct hreq *r)
 {
-	if (r->state == HREQ_SSE)
+	if (r->state == HREQ_SSE) {
 		sse_end(r);
-	else
+	} else {
+		r->gone = 1;
 		sclient_request(r);
+	}
 }
 
 void

@@ -533,6 +533,8 @@ col_on_consumer_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 		col_on_subscribe(c, f);
 	else if (f->type == MSG_FLUSHED && s != NULL)
 		col_on_flushed(s, f);
+	else if (f->type == MSG_FLUSHED)
+		;	/* the last ack of a shape already forgotten */
 	else
 		log_warnx("unexpected %s from a consumer", msg_name(f->type));
 }
