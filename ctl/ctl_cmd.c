@@ -1,8 +1,17 @@
 /*
- * ctl_cmd: electricctl's command table (one row per command: its argument,
- * help line, whether it needs the daemon, how its reply is printed), the
- * prefix lookup and the JSON request.  The usage text is generated from the
- * table, so a new command is one row here plus its printer in ctl_fmt.c.
+ * ctl_cmd: electricctl's command table (one row per command: its shortest
+ * abbreviation, argument, -n option, help line, how it runs and how its
+ * reply is printed), the lookup and the JSON request.  The usage text is
+ * generated from the table, so a new command is one row here plus its
+ * printer in ctl_fmt.c and, on the daemon's side, one row in
+ * supervisor/control.c.
+ *
+ * Abbreviations: a word names a command if it is the command's name, or
+ * else a prefix of its name at least minlen long ("shape" is the command
+ * shape, "shap" is shapes).  minlen keeps the short forms people
+ * type unambiguous and stable as commands are added ("st" status, "sh"
+ * shapes), and makes the one that stops the daemon take "sto".  No two
+ * rows may accept the same word (test_ctl checks every prefix).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,37 +20,53 @@
 #include "util.h"
 
 const struct ctl_cmd ctl_cmds[] = {
-	{ "status", NULL, "the daemon, its health and every process", 0,
-	  ctl_print_status },
-	{ "shapes", NULL, "every shape, its state and latest offset", 0,
-	  ctl_print_shapes },
-	{ "restart", "HANDLE|ROLE", "restart a role's process or a shape's "
-	  "consumer", 0, ctl_print_restart },
-	{ "version", NULL, "versions of electricctl and electricd", 0,
-	  ctl_print_version },
-	{ "help", NULL, "this text", 1, NULL },
+	{ "status", 2, NULL, NULL, "the daemon, its health and every process",
+	  CTL_ASK, ctl_print_status },
+	{ "shapes", 2, NULL, NULL, "every shape, its state and latest offset",
+	  CTL_ASK, ctl_print_shapes },
+	{ "shape", 5, "HANDLE", NULL, "one shape: definition, offsets, sizes, "
+	  "consumer", CTL_ASK, ctl_print_shape },
+	{ "restart", 1, "HANDLE|ROLE", NULL, "restart a role's process or a "
+	  "shape's consumer", CTL_ASK, ctl_print_restart },
+	{ "delete", 1, "HANDLE", NULL, "delete a shape: its files, its "
+	  "consumer; clients must refetch", CTL_ASK, ctl_print_delete },
+	{ "tail", 2, "HANDLE", "start with the last N entries", "follow a "
+	  "shape's changes as they are stored", CTL_TAIL, NULL },
+	{ "top", 2, NULL, "stop after N refreshes", "CPU and memory of every "
+	  "process, refreshed every second", CTL_ASK_TOP, NULL },
+	{ "stop", 3, NULL, NULL, "stop electricd in order and wait until it "
+	  "is gone", CTL_ASK_STOP, ctl_print_stop },
+	{ "version", 1, NULL, NULL, "versions of electricctl and electricd",
+	  CTL_ASK, ctl_print_version },
+	{ "help", 1, NULL, NULL, "this text", CTL_HELP, NULL },
 };
 const size_t ctl_ncmds = sizeof(ctl_cmds) / sizeof(ctl_cmds[0]);
 
 const struct ctl_cmd *
-ctl_cmd_find(const char *word, int *ambiguous)
+ctl_cmd_find(const char *word, enum ctl_miss *why)
 {
 	const struct ctl_cmd *found = NULL;
-	size_t i, n = strlen(word);
+	size_t i, n = strlen(word), starts = 0, accepts = 0;
 
-	*ambiguous = 0;
+	*why = CTL_MISS_UNKNOWN;
 	if (n == 0)
 		return NULL;
 	for (i = 0; i < ctl_ncmds; i++) {
-		if (strcmp(word, ctl_cmds[i].name) == 0)
-			return &ctl_cmds[i];
 		if (strncmp(word, ctl_cmds[i].name, n) != 0)
 			continue;
-		if (found != NULL)
-			*ambiguous = 1;
-		found = &ctl_cmds[i];
+		starts++;
+		if (n == strlen(ctl_cmds[i].name))
+			return &ctl_cmds[i];
+		if (n >= ctl_cmds[i].minlen) {
+			found = &ctl_cmds[i];
+			accepts++;
+		}
 	}
-	return *ambiguous ? NULL : found;
+	if (accepts == 1)
+		return found;
+	if (starts > 0)
+		*why = starts > 1 ? CTL_MISS_AMBIGUOUS : CTL_MISS_SHORT;
+	return NULL;
 }
 
 char *
@@ -63,22 +88,39 @@ ctl_request_json(const struct ctl_cmd *cmd, const char *arg)
 	return out;
 }
 
+/* "st[atus]", or "shape HANDLE", "tail [-n N] HANDLE" */
+static void
+ctl_usage_left(char *buf, size_t n, const struct ctl_cmd *c)
+{
+	size_t len = strlen(c->name);
+
+	if (c->minlen < len)
+		snprintf(buf, n, "%.*s[%s]", (int)c->minlen, c->name,
+		    c->name + c->minlen);
+	else
+		snprintf(buf, n, "%s", c->name);
+	if (c->count != NULL)
+		snprintf(buf + strlen(buf), n - strlen(buf), " [-n N]");
+	if (c->args != NULL)
+		snprintf(buf + strlen(buf), n - strlen(buf), " %s", c->args);
+}
+
 void
 ctl_usage(FILE *fp)
 {
 	size_t i;
-	char left[40];
+	char left[48];
 
-	fprintf(fp, "usage: electricctl [-d DIR] [--json] COMMAND [ARGS]\n\n"
+	fprintf(fp, "usage: electricctl [-d DIR] [--json] COMMAND [-n N] [ARG]\n\n"
 	    "  -d DIR   electricd's storage directory (default: "
 	    "$ELECTRIC_STORAGE_DIR,\n"
 	    "           else ./persistent); the socket is DIR/run/control.sock\n"
-	    "  --json   print the daemon's reply as JSON\n\n"
-	    "commands (any unambiguous prefix will do):\n");
+	    "  --json   print the daemon's reply as JSON\n"
+	    "  -n N     tail: start with the last N entries; top: stop after "
+	    "N refreshes\n\n"
+	    "commands (the part in brackets may be left out, or any of it):\n");
 	for (i = 0; i < ctl_ncmds; i++) {
-		snprintf(left, sizeof(left), "%s%s%s", ctl_cmds[i].name,
-		    ctl_cmds[i].args ? " " : "",
-		    ctl_cmds[i].args ? ctl_cmds[i].args : "");
-		fprintf(fp, "  %-20s %s\n", left, ctl_cmds[i].help);
+		ctl_usage_left(left, sizeof(left), &ctl_cmds[i]);
+		fprintf(fp, "  %-26s %s\n", left, ctl_cmds[i].help);
 	}
 }

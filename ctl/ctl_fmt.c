@@ -2,9 +2,13 @@
  * ctl_fmt: electricctl's output for people.  Each reply printer checks the
  * shape it needs (the root object and its list) and returns -1 without
  * printing if that is missing; any other absent or null field prints as
- * "-".  status adds, under its table, the "detail" line each process gave.  Tables: columns two spaces apart, widths from the content, numbers
- * right-aligned, no trailing blanks.
+ * "-".  status adds, under its table, the "detail" line each process gave.
+ * Tables: columns two spaces apart, widths from the content, numbers
+ * right-aligned, no trailing blanks.  "shape" prints "name  value" lines
+ * with the names aligned; tail's lines are ctl_fmt_entry.
+ * The golden outputs are in tests/unit/test_ctl.c.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -232,4 +236,282 @@ ctl_print_version(FILE *fp, const json_t *r)
 		return -1;
 	fprintf(fp, "electricd %s\n", json_string_value(v));
 	return 0;
+}
+
+void
+ctl_fmt_bytes(char *buf, size_t n, long long b)
+{
+	static const char units[] = "KMGTP";
+	double v = (double)b;
+	size_t u = 0;
+
+	if (b < 0) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	if (b < 1024) {
+		snprintf(buf, n, "%lldB", b);
+		return;
+	}
+	for (v /= 1024; v >= 1024 && u + 1 < sizeof(units) - 1; u++)
+		v /= 1024;
+	if (v < 99.95)
+		snprintf(buf, n, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, n, "%.0f%c", v, units[u]);
+}
+
+/* ---- shape: "name  value" lines ---- */
+
+static long long
+ctl_int(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+/* "id (pk), title, done" from the columns [{"name":..,"pk":..},..] */
+static void
+ctl_cell_columns(char *buf, const json_t *cols)
+{
+	const json_t *c;
+	size_t i, len = 0;
+	int pk;
+
+	snprintf(buf, CTL_CELL, "-");
+	json_array_foreach(cols, i, c) {
+		pk = json_is_integer(json_object_get(c, "pk")) &&
+		    json_integer_value(json_object_get(c, "pk")) >= 0;
+		len += (size_t)snprintf(buf + len, CTL_CELL - len, "%s%s%s",
+		    i > 0 ? ", " : "", json_string_value(json_object_get(c,
+		    "name")) ?: "?", pk ? " (pk)" : "");
+		if (len >= CTL_CELL)
+			break;
+	}
+}
+
+/* "pid 4130, ready, 2 restarts, up 1h02m", or "none" */
+static void
+ctl_cell_consumer(char *buf, const json_t *r)
+{
+	const char *st = json_string_value(json_object_get(r, "consumer_state"));
+	long long pid = ctl_int(r, "consumer_pid");
+	char up[32];
+
+	if (st == NULL) {
+		snprintf(buf, CTL_CELL, "-");
+		return;
+	}
+	ctl_fmt_duration(up, sizeof(up), ctl_int(r, "consumer_uptime_s"));
+	if (pid < 0) {
+		snprintf(buf, CTL_CELL, "%.64s, %lld restarts", st,
+		    ctl_int(r, "consumer_restarts"));
+		return;
+	}
+	snprintf(buf, CTL_CELL, "pid %lld, %.64s, %lld restarts, up %s", pid,
+	    st, ctl_int(r, "consumer_restarts"), up);
+}
+
+/* "1 chunk, complete, 1.2K" */
+static void
+ctl_cell_snapshot(char *buf, const json_t *r)
+{
+	char sz[32];
+	long long n = ctl_int(r, "snapshot_chunks");
+	const json_t *done = json_object_get(r, "snapshot_done");
+
+	if (n < 0) {
+		snprintf(buf, CTL_CELL, "-");
+		return;
+	}
+	ctl_fmt_bytes(sz, sizeof(sz), ctl_int(r, "snapshot_bytes"));
+	snprintf(buf, CTL_CELL, "%lld chunk%s, %s, %s", n, n == 1 ? "" : "s",
+	    json_is_true(done) ? "complete" : "running", sz);
+}
+
+/* "42 entries, 0 closed chunks, 5.5K" */
+static void
+ctl_cell_log(char *buf, const json_t *r)
+{
+	char sz[32];
+	long long n = ctl_int(r, "log_entries"), c = ctl_int(r, "log_chunks");
+
+	if (n < 0) {
+		snprintf(buf, CTL_CELL, "-");
+		return;
+	}
+	ctl_fmt_bytes(sz, sizeof(sz), ctl_int(r, "log_bytes"));
+	snprintf(buf, CTL_CELL, "%lld entr%s, %lld closed chunk%s, %s", n,
+	    n == 1 ? "y" : "ies", c, c == 1 ? "" : "s", sz);
+}
+
+static void
+ctl_cell_disk(char *buf, const json_t *r)
+{
+	char sz[32];
+	long long n = ctl_int(r, "disk_bytes");
+
+	ctl_fmt_bytes(sz, sizeof(sz), n);
+	if (n < 0)
+		snprintf(buf, CTL_CELL, "-");
+	else
+		snprintf(buf, CTL_CELL, "%s (%lld bytes)", sz, n);
+}
+
+int
+ctl_print_shape(FILE *fp, const json_t *r)
+{
+	static const char *const names[] = { "handle", "table", "columns",
+	    "log mode", "state", "created", "latest offset", "snapshot xmin",
+	    "snapshot", "log", "disk", "consumer" };
+	char c[12][CTL_CELL];
+	size_t i;
+
+	if (!json_is_string(json_object_get(r, "handle")))
+		return -1;
+	ctl_cell(c[0], r, "handle");
+	ctl_cell(c[1], r, "table");
+	ctl_cell_columns(c[2], json_object_get(r, "columns"));
+	ctl_cell(c[3], r, "log_mode");
+	ctl_cell(c[4], r, "state");
+	ctl_cell(c[5], r, "created");
+	ctl_cell(c[6], r, "latest_offset");
+	ctl_cell(c[7], r, "snapshot_xmin");
+	ctl_cell_snapshot(c[8], r);
+	ctl_cell_log(c[9], r);
+	ctl_cell_disk(c[10], r);
+	ctl_cell_consumer(c[11], r);
+	for (i = 0; i < 12; i++)
+		fprintf(fp, "%-13s  %s\n", names[i], c[i]);
+	return 0;
+}
+
+int
+ctl_print_delete(FILE *fp, const json_t *r)
+{
+	const json_t *v = json_object_get(r, "deleted");
+
+	if (!json_is_string(v))
+		return -1;
+	fprintf(fp, "deleted %s\n", json_string_value(v));
+	return 0;
+}
+
+/* Printed when the daemon accepted; electricctl then waits. */
+int
+ctl_print_stop(FILE *fp, const json_t *r)
+{
+	char pid[CTL_CELL];
+
+	if (!json_is_true(json_object_get(r, "stopping")))
+		return -1;
+	ctl_cell(pid, r, "pid");
+	fprintf(fp, "electricd (pid %s) is stopping\n", pid);
+	return 0;
+}
+
+/* ---- top ---- */
+
+static const char *const ctl_top_head[] = {
+	"ROLE", "ID", "PID", "CPU%", "RSS", "ENTRIES/S"
+};
+
+/* A real or integer member with one decimal; "-" otherwise. */
+static void
+ctl_cell_rate(char *buf, const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (json_is_number(v))
+		snprintf(buf, CTL_CELL, "%.1f", json_number_value(v));
+	else
+		snprintf(buf, CTL_CELL, "-");
+}
+
+int
+ctl_print_top(FILE *fp, const json_t *view)
+{
+	struct ctl_table t = { 6, ctl_top_head, "llrrrr", NULL, 0 };
+	const json_t *procs = json_object_get(view, "processes"), *p;
+	long long rss, total = 0;
+	double cpu = 0;
+	char c[6][CTL_CELL];
+	size_t i;
+
+	if (!json_is_array(procs))
+		return -1;
+	json_array_foreach(procs, i, p) {
+		ctl_cell(c[0], p, "role");
+		ctl_cell(c[1], p, "id");
+		ctl_cell(c[2], p, "pid");
+		ctl_cell_rate(c[3], p, "cpu_pct");
+		rss = ctl_int(p, "rss_kb");
+		ctl_fmt_bytes(c[4], CTL_CELL, rss < 0 ? -1 : rss * 1024);
+		ctl_cell_rate(c[5], p, "entries_per_s");
+		ctl_table_add(&t, c);
+		cpu += json_number_value(json_object_get(p, "cpu_pct"));
+		total += rss > 0 ? rss : 0;
+	}
+	ctl_fmt_bytes(c[0], CTL_CELL, total * 1024);
+	fprintf(fp, "%zu processes  cpu %.1f%%  rss %s  interval %.1fs\n",
+	    json_array_size(procs), cpu, c[0],
+	    (double)ctl_int(view, "interval_ms") / 1000);
+	ctl_table_print(fp, &t);
+	return 0;
+}
+
+/* ---- tail ---- */
+
+/* A value as people read it: plain if it is one word, else JSON-quoted. */
+static void
+ctl_fmt_value(FILE *fp, const json_t *v)
+{
+	const char *s = json_string_value(v);
+	size_t i, n = json_string_length(v);
+	char *q;
+
+	if (json_is_null(v)) {
+		fputs("NULL", fp);
+		return;
+	}
+	for (i = 0; s != NULL && i < n; i++)
+		if (isspace((unsigned char)s[i]) || iscntrl((unsigned char)s[i]) ||
+		    s[i] == '"' || s[i] == '=' || s[i] == '\\')
+			break;
+	if (s != NULL && n > 0 && i == n) {
+		fputs(s, fp);
+		return;
+	}
+	q = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	fputs(q ? q : "?", fp);
+	free(q);
+}
+
+void
+ctl_fmt_entry(FILE *fp, const char *offset, const char *json, size_t len)
+{
+	json_t *e = json_loadb(json, len, 0, NULL), *h, *v;
+	const char *what, *k, *sep;
+
+	h = json_object_get(e, "headers");
+	what = json_string_value(json_object_get(h, "operation"));
+	if (what == NULL)
+		what = json_string_value(json_object_get(h, "control"));
+	if (what == NULL) {	/* not a message we know: as it is */
+		fprintf(fp, "%s  %.*s\n", offset, (int)len, json);
+		json_decref(e);
+		return;
+	}
+	fprintf(fp, "%s  %s", offset, what);
+	if (json_is_string(json_object_get(e, "key")))
+		fprintf(fp, "  %s", json_string_value(json_object_get(e, "key")));
+	sep = "  ";
+	json_object_foreach(json_object_get(e, "value"), k, v) {
+		fprintf(fp, "%s%s=", sep, k);
+		ctl_fmt_value(fp, v);
+		sep = " ";
+	}
+	fputc('\n', fp);
+	json_decref(e);
 }

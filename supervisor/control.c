@@ -1,11 +1,21 @@
 /*
  * control: the root's control socket <storage>/run/control.sock for
  * electricctl.  Each request is one MSG_CTL_REQ holding a JSON object
- * {"cmd":...}; the reply is one MSG_CTL_REPLY (u16 status, str JSON).
- * Commands are a table; "shapes" is answered by the shapecache (forwarded
- * over its root channel) and enriched with consumer pids here.
+ * {"cmd":...[,"target":...]}; the reply is one MSG_CTL_REPLY (u16 status,
+ * str JSON).  A client may send several requests on one connection
+ * (electricctl top does).  Commands are a table; "shapes" is answered by
+ * the shapecache (forwarded over its root channel) and enriched with
+ * consumer pids here; "shape", "delete" and "top" live in control_shape.c
+ * and control_top.c.
+ *
+ * Mutating commands (restart, delete, stop) are refused unless the peer's
+ * uid (SO_PEERCRED, taken at accept) is ours or 0; the rest are answered to
+ * whoever can connect (the run directory is 0700 anyway).  Bad requests get
+ * an error reply and change nothing.  The socket file is removed when the
+ * root exits, so that "electricctl stop" can wait for it to disappear.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,16 +27,12 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "control.h"
 #include "frame.h"
 #include "log.h"
 #include "msg.h"
 #include "sup.h"
 #include "version.h"
-
-struct ctl_client {
-	struct chan		*chan;
-	struct ctl_client	*next;
-};
 
 struct ctl_pending {
 	uint32_t		 id;		/* sent to shapecache */
@@ -39,16 +45,24 @@ static struct ctl_client *ctl_clients;
 static struct ctl_pending *ctl_pendings;
 static uint32_t ctl_next_id = 1;
 static struct event_base *ctl_base;
+static char *ctl_path;		/* the socket, unlinked at exit */
+static pid_t ctl_pid;		/* the root: children never unlink it */
 
-static void
-ctl_reply(struct chan *c, uint32_t id, int status, json_t *body)
+struct event_base *
+control_evbase(void)
+{
+	return ctl_base;
+}
+
+void
+control_reply(struct chan *c, uint32_t id, int status, json_t *body)
 {
 	struct mbuf m;
 	char *s = json_dumps(body, JSON_COMPACT);
 
 	mbuf_init(&m);
 	mbuf_u16(&m, (uint16_t)status);
-	mbuf_str(&m, s);
+	mbuf_str(&m, s != NULL ? s : "{}");
 	if (chan_sendm(c, MSG_CTL_REPLY, id, &m) == -1)
 		log_debug("control client went away");
 	mbuf_free(&m);
@@ -56,10 +70,22 @@ ctl_reply(struct chan *c, uint32_t id, int status, json_t *body)
 	json_decref(body);
 }
 
-static void
-ctl_error(struct chan *c, uint32_t id, const char *msg)
+void
+control_error(struct chan *c, uint32_t id, const char *fmt, ...)
 {
-	ctl_reply(c, id, 1, json_pack("{s:s}", "error", msg));
+	va_list ap;
+	json_t *body;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	body = json_pack("{s:s}", "error", msg);
+	if (body == NULL)	/* not UTF-8: an argument we echoed */
+		body = json_pack("{s:s}", "error", "bad request");
+	control_reply(c, id, 1, body);
+	free(msg);
 }
 
 /* The death tally, oldest first: [{"at":"2026-11-23T12:00:00Z","exit":..}] */
@@ -116,7 +142,7 @@ ctl_cmd_status(struct ctl_client *cl, uint32_t id, json_t *req UNUSED)
 
 	for (p = sup_procs(); p != NULL; p = p->next)
 		json_array_append_new(procs, ctl_proc_json(p));
-	ctl_reply(cl->chan, id, 0, json_pack("{s:s,s:i,s:I,s:s,s:o}",
+	control_reply(cl->chan, id, 0, json_pack("{s:s,s:i,s:I,s:s,s:o}",
 	    "version", ELECTRICD_VERSION, "pid", (int)getpid(),
 	    "uptime_s", (json_int_t)(sup_uptime_ms() / 1000),
 	    "health", names[sup_health(&reason)], "processes", procs));
@@ -125,26 +151,23 @@ ctl_cmd_status(struct ctl_client *cl, uint32_t id, json_t *req UNUSED)
 static void
 ctl_cmd_version(struct ctl_client *cl, uint32_t id, json_t *req UNUSED)
 {
-	ctl_reply(cl->chan, id, 0, json_pack("{s:s}", "version", ELECTRICD_VERSION));
+	control_reply(cl->chan, id, 0, json_pack("{s:s}", "version", ELECTRICD_VERSION));
 }
 
 static void
 ctl_cmd_restart(struct ctl_client *cl, uint32_t id, json_t *req)
 {
 	const char *target = json_string_value(json_object_get(req, "target"));
-	char *msg;
 
 	if (target == NULL || *target == '\0') {
-		ctl_error(cl->chan, id, "restart needs a shape handle or a role");
+		control_error(cl->chan, id, "restart needs a shape handle or a role");
 		return;
 	}
 	if (strcmp(target, "root") == 0 || sup_restart(target) == -1) {
-		msg = xasprintf("no such shape or role: %s", target);
-		ctl_error(cl->chan, id, msg);
-		free(msg);
+		control_error(cl->chan, id, "no such shape or role: %s", target);
 		return;
 	}
-	ctl_reply(cl->chan, id, 0, json_pack("{s:s}", "restarted", target));
+	control_reply(cl->chan, id, 0, json_pack("{s:s}", "restarted", target));
 }
 
 static void
@@ -162,7 +185,7 @@ ctl_cmd_shapes(struct ctl_client *cl, uint32_t id, json_t *req)
 	pe->client_id = id;
 	pe->client = cl;
 	if (sup_to_shapecache(MSG_CTL_REQ, pe->id, m.p, m.len) == -1) {
-		ctl_error(cl->chan, id, "the shape cache is not running yet");
+		control_error(cl->chan, id, "the shape cache is not running yet");
 		free(pe);
 	} else {
 		pe->next = ctl_pendings;
@@ -171,15 +194,38 @@ ctl_cmd_shapes(struct ctl_client *cl, uint32_t id, json_t *req)
 	mbuf_free(&m);
 }
 
+/* The reply goes out before the first stage is signalled; the socket
+ * disappears when the root exits. */
+static void
+ctl_cmd_stop(struct ctl_client *cl, uint32_t id, json_t *req UNUSED)
+{
+	log_info("stop requested over the control socket (uid %u)",
+	    (unsigned)cl->uid);
+	control_reply(cl->chan, id, 0, json_pack("{s:b,s:i}", "stopping", 1,
+	    "pid", (int)getpid()));
+	sup_stop_all(0);
+}
+
 static const struct {
 	const char	*name;
 	void		(*fn)(struct ctl_client *, uint32_t, json_t *);
+	int		 mutating;	/* only for our uid (or root) */
 } ctl_cmds[] = {
-	{ "status", ctl_cmd_status },
-	{ "shapes", ctl_cmd_shapes },
-	{ "restart", ctl_cmd_restart },
-	{ "version", ctl_cmd_version },
+	{ "status",	ctl_cmd_status,		0 },
+	{ "shapes",	ctl_cmd_shapes,		0 },
+	{ "shape",	control_cmd_shape,	0 },
+	{ "top",	control_cmd_top,	0 },
+	{ "version",	ctl_cmd_version,	0 },
+	{ "restart",	ctl_cmd_restart,	1 },
+	{ "delete",	control_cmd_delete,	1 },
+	{ "stop",	ctl_cmd_stop,		1 },
 };
+
+static int
+ctl_allowed(const struct ctl_client *cl)
+{
+	return cl->uid == 0 || cl->uid == geteuid();
+}
 
 /* Adds consumer_pid to every shape of the shapecache's answer. */
 static void
@@ -217,9 +263,9 @@ control_on_shapecache_reply(uint32_t id, const uint8_t *d, size_t n)
 	free(s);
 	if (pe->client != NULL && body != NULL) {
 		ctl_add_pids(body);
-		ctl_reply(pe->client->chan, pe->client_id, status, body);
+		control_reply(pe->client->chan, pe->client_id, status, body);
 	} else if (pe->client != NULL) {
-		ctl_error(pe->client->chan, pe->client_id, "bad reply from shapecache");
+		control_error(pe->client->chan, pe->client_id, "bad reply from shapecache");
 	} else {
 		json_decref(body);
 	}
@@ -239,7 +285,7 @@ ctl_on_frame(struct chan *c, struct frame *f, void *arg)
 	if (f->fd != -1)
 		close(f->fd);
 	if (f->type != MSG_CTL_REQ) {
-		ctl_error(c, f->id, "expected a control request");
+		control_error(c, f->id, "expected a control request");
 		return;
 	}
 	mr_init(&r, f->data, f->len);
@@ -248,13 +294,18 @@ ctl_on_frame(struct chan *c, struct frame *f, void *arg)
 	free(s);
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	for (i = 0; cmd != NULL && i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
-		if (strcmp(cmd, ctl_cmds[i].name) == 0) {
+		if (strcmp(cmd, ctl_cmds[i].name) != 0)
+			continue;
+		if (ctl_cmds[i].mutating && !ctl_allowed(cl)) {
+			log_info("control: %s refused to uid %u", cmd,
+			    (unsigned)cl->uid);
+			control_error(c, f->id, "permission denied");
+		} else
 			ctl_cmds[i].fn(cl, f->id, req);
-			json_decref(req);
-			return;
-		}
+		json_decref(req);
+		return;
 	}
-	ctl_error(c, f->id, "unknown command");
+	control_error(c, f->id, "unknown command");
 	json_decref(req);
 }
 
@@ -267,6 +318,7 @@ ctl_on_close(struct chan *c, int error UNUSED, void *arg)
 	for (pe = ctl_pendings; pe != NULL; pe = pe->next)
 		if (pe->client == cl)
 			pe->client = NULL;
+	control_shape_client_gone(cl);
 	for (pp = &ctl_clients; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == cl) {
 			*pp = cl->next;
@@ -280,6 +332,8 @@ static void
 ctl_on_accept(evutil_socket_t lfd, short ev UNUSED, void *arg UNUSED)
 {
 	struct ctl_client *cl;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
 	int fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
@@ -288,6 +342,11 @@ ctl_on_accept(evutil_socket_t lfd, short ev UNUSED, void *arg UNUSED)
 		return;
 	}
 	cl = xcalloc(1, sizeof(*cl));
+	cl->uid = (uid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		cl->uid = cred.uid;
+	else
+		log_warn("control: SO_PEERCRED");
 	cl->chan = chan_new(ctl_base, fd, "root", FRAME_MAX_CTL, ctl_on_frame,
 	    ctl_on_close, cl);
 	if (cl->chan == NULL) {
@@ -298,18 +357,25 @@ ctl_on_accept(evutil_socket_t lfd, short ev UNUSED, void *arg UNUSED)
 	ctl_clients = cl;
 }
 
+static void
+ctl_unlink(void)
+{
+	if (ctl_path != NULL && getpid() == ctl_pid)
+		unlink(ctl_path);
+}
+
 int
 control_listen(struct event_base *base)
 {
 	struct event *ev;
-	char *path = config_sock_path("control");
 	int fd;
 
 	ctl_base = base;
-	fd = unix_listen(path);
-	free(path);
-	if (fd == -1)
+	ctl_path = config_sock_path("control");
+	if ((fd = unix_listen(ctl_path)) == -1)
 		return -1;
+	ctl_pid = getpid();
+	atexit(ctl_unlink);
 	ev = event_new(base, fd, EV_READ | EV_PERSIST, ctl_on_accept, NULL);
 	return event_add(ev, NULL);
 }

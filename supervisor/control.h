@@ -1,0 +1,46 @@
+/*
+ * control: the root's control socket, private to its files:
+ *   control.c        the socket, its clients and their credentials, the
+ *                    command table; status, shapes, restart, stop, version
+ *   control_shape.c  "shape" (process table, shape directory, meta.db) and
+ *                    "delete" (forwarded to the shapecache's socket)
+ *   control_top.c    "top": CPU ticks and RSS of every process from /proc
+ * What the rest of the root calls (control_listen,
+ * control_on_shapecache_reply) is in sup.h.
+ */
+#ifndef ELECTRICD_CONTROL_H
+#define ELECTRICD_CONTROL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+struct chan;
+struct event_base;
+
+struct ctl_client {
+	struct chan		*chan;
+	uid_t			 uid;		/* SO_PEERCRED; (uid_t)-1 unknown */
+	struct ctl_client	*next;
+};
+
+/* Sends MSG_CTL_REPLY (status 0 ok, 1 error); takes the reference to body. */
+void control_reply(struct chan *, uint32_t id, int status, json_t *body);
+/* An error reply {"error":"<printf>"}. */
+void control_error(struct chan *, uint32_t id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+struct event_base *control_evbase(void);
+
+/* control_shape.c: req is {"cmd":..,"target":HANDLE}. */
+void control_cmd_shape(struct ctl_client *, uint32_t id, json_t *req);
+void control_cmd_delete(struct ctl_client *, uint32_t id, json_t *req);
+/* The client closed: its pending deletes reply to nobody. */
+void control_shape_client_gone(const struct ctl_client *);
+/* A shape handle as it may appear in a path: [A-Za-z0-9_-]{1,128}. */
+int control_handle_ok(const char *);
+
+/* control_top.c */
+void control_cmd_top(struct ctl_client *, uint32_t id, json_t *req);
+
+#endif
