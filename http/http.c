@@ -366,8 +366,6 @@ peer_notify(struct chan *c, const struct frame *f)
 static void
 peer_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
-	struct mreader mr;
-	char *h;
 
 	if (f->fd != -1)
 		close(f->fd);
@@ -379,13 +377,7 @@ peer_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 		subreq_reply(c, f);
 		break;
 	case MSG_SHAPE_GONE:
-		mr_init(&mr, f->data, f->len);
-		h = mr_str(&mr);
-		if (mr_done(&mr) == 0 && *h != '\0')
-			live_gone(h);
-		else
-			log_warnx("malformed SHAPE_GONE (pid %d)", (int)f->pid);
-		free(h);
+		live_gone_frame(f);
 		break;
 	default:
 		log_debug("http.sock: ignoring %s", msg_name(f->type));

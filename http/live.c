@@ -145,6 +145,22 @@ live_notify(const char *handle, const struct shapelog_state *st,
 	live_wake(e);
 }
 
+/* MSG_SHAPE_GONE, from shapecache (over either of its channels). */
+void
+live_gone_frame(const struct frame *f)
+{
+	struct mreader mr;
+	char *h;
+
+	mr_init(&mr, f->data, f->len);
+	h = mr_str(&mr);
+	if (mr_done(&mr) == 0 && *h != '\0')
+		live_gone(h);
+	else
+		log_warnx("malformed SHAPE_GONE (pid %d)", (int)f->pid);
+	free(h);
+}
+
 void
 live_gone(const char *handle)
 {

@@ -49,6 +49,9 @@ void live_chan_closed(struct chan *c);
 /* MSG_SHAPE_GONE: end every waiter (409, or the end of an SSE stream)
  * and forget the shape. */
 void live_gone(const char *handle);
+/* Parses a MSG_SHAPE_GONE frame and calls live_gone. */
+struct frame;
+void live_gone_frame(const struct frame *);
 uint64_t live_global_lsn(void);
 size_t live_nshapes(void);
 

@@ -296,8 +296,6 @@ sc_on_delete_reply(struct chan *c, struct frame *f)
 static void
 sc_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
-	struct mreader mr;
-	char *h;
 
 	if (f->fd != -1)
 		close(f->fd);
@@ -309,11 +307,7 @@ sc_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 		sc_on_delete_reply(c, f);
 		break;
 	case MSG_SHAPE_GONE:
-		mr_init(&mr, f->data, f->len);
-		h = mr_str(&mr);
-		if (mr_done(&mr) == 0 && *h != '\0')
-			live_gone(h);
-		free(h);
+		live_gone_frame(f);
 		break;
 	default:
 		log_debug("shapecache channel: ignoring %s", msg_name(f->type));
