@@ -440,13 +440,33 @@ validate_offset_live(const struct http_query *q, struct shape_params *p,
 	return 0;
 }
 
+/* The table parameter (§2.3) and the parameters a shape definition may
+ * not use yet; shared by GET and DELETE.  -1 with *err_body set. */
+static int
+params_table(const struct http_query *q, const struct http_qparam *qp,
+    struct shape_params *p, char **err_body)
+{
+	const char *field;
+	char *err;
+
+	if (http_table_parse(qp->val, qp->vlen, &p->schema_name,
+	    &p->table_name, &err) == -1) {
+		fail(err_body, "table", err);
+		free(err);
+		return -1;
+	}
+	p->table = xstrdup(qp->val);
+	if ((field = check_unsupported(q)) != NULL)
+		return fail(err_body, field, "is not supported by this server yet");
+	return 0;
+}
+
 int
 http_params_validate(const struct http_query *q, struct shape_params *p,
     char **err_body)
 {
 	const struct http_qparam *qp;
 	const char *field;
-	char *err;
 
 	memset(p, 0, sizeof(*p));
 	*err_body = NULL;
@@ -460,17 +480,8 @@ http_params_validate(const struct http_query *q, struct shape_params *p,
 		fail(err_body, "table", "can't be blank");
 		goto bad;
 	}
-	if (http_table_parse(qp->val, qp->vlen, &p->schema_name,
-	    &p->table_name, &err) == -1) {
-		fail(err_body, "table", err);
-		free(err);
+	if (params_table(q, qp, p, err_body) == -1)
 		goto bad;
-	}
-	p->table = xstrdup(qp->val);
-	if ((field = check_unsupported(q)) != NULL) {
-		fail(err_body, field, "is not supported by this server yet");
-		goto bad;
-	}
 	p->log_mode = query_log_mode(q);
 	if ((qp = http_query_get(q, "cursor")) != NULL && qp->sub == NULL &&
 	    strlen(qp->val) == qp->vlen)
@@ -487,7 +498,6 @@ http_delete_validate(const struct http_query *q, struct shape_params *p,
 {
 	const struct http_qparam *qp;
 	const char *field, *v;
-	char *err;
 
 	memset(p, 0, sizeof(*p));
 	*err_body = NULL;
@@ -496,17 +506,8 @@ http_delete_validate(const struct http_query *q, struct shape_params *p,
 	if ((v = query_scalar(q, "handle")) != NULL && *v != '\0')
 		p->handle = xstrdup(v);
 	if ((qp = http_query_get(q, "table")) != NULL && qp->vlen > 0) {
-		if (http_table_parse(qp->val, qp->vlen, &p->schema_name,
-		    &p->table_name, &err) == -1) {
-			fail(err_body, "table", err);
-			free(err);
+		if (params_table(q, qp, p, err_body) == -1)
 			goto bad;
-		}
-		p->table = xstrdup(qp->val);
-		if ((field = check_unsupported(q)) != NULL) {
-			fail(err_body, field, "is not supported by this server yet");
-			goto bad;
-		}
 	} else if (p->handle == NULL) {
 		fail(err_body, "handle",
 		    "can't be blank when shape definition is missing");

@@ -91,10 +91,11 @@ sc_timeout(struct hreq *r)
 	    "retry\"}", 1);
 }
 
-void
-sclient_request(struct hreq *r)
+/* Queues r for shapecache; sent now if the channel is up. */
+static void
+sc_submit(struct hreq *r, enum hreq_sc_kind kind)
 {
-	r->sc_kind = HREQ_SC_SHAPE;
+	r->sc_kind = kind;
 	r->sc_sent = 0;
 	hreq_wait(r, HREQ_WAIT_SHAPECACHE, &sc_pending, SCLIENT_DOWN_MS,
 	    sc_timeout);
@@ -102,13 +103,15 @@ sclient_request(struct hreq *r)
 }
 
 void
+sclient_request(struct hreq *r)
+{
+	sc_submit(r, HREQ_SC_SHAPE);
+}
+
+void
 sclient_delete(struct hreq *r)
 {
-	r->sc_kind = HREQ_SC_DELETE;
-	r->sc_sent = 0;
-	hreq_wait(r, HREQ_WAIT_SHAPECACHE, &sc_pending, SCLIENT_DOWN_MS,
-	    sc_timeout);
-	sc_send(r);
+	sc_submit(r, HREQ_SC_DELETE);
 }
 
 static void
