@@ -11,21 +11,13 @@ import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import {
   cleanup, createDatabase, createItems, onCleanup, scenario, startElectricd, waitFor,
+  importClient,
 } from './lib.mjs';
 
 after(cleanup);
 
-// The client keeps a module-level 60 s throttle timer (its up-to-date
-// tracker) that would hold this test file open for a minute after the
-// test: timers of 30 s and more are unref'd, so they never keep the
-// process alive.  Imported dynamically so that the client sees the patch.
-const realSetTimeout = globalThis.setTimeout;
-globalThis.setTimeout = (fn, ms, ...args) => {
-  const t = realSetTimeout(fn, ms, ...args);
-  if (ms >= 30_000) t.unref?.();
-  return t;
-};
-const { Shape, ShapeStream } = await import('@electric-sql/client');
+// The client, with its long-lived timers unref'd (see lib.mjs).
+const { Shape, ShapeStream } = await importClient();
 
 // The client warns on protocol problems (stale cached responses, missing
 // headers): record them, the test fails on any.

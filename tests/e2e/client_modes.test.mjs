@@ -13,16 +13,11 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import {
   cleanup, createDatabase, dumpLogs, onCleanup, scenario, startElectricd, waitFor,
+  importClient,
 } from './lib.mjs';
 
-// See client_e2e: unref the client's long module-level timers.
-const realSetTimeout = globalThis.setTimeout;
-globalThis.setTimeout = (fn, ms, ...args) => {
-  const t = realSetTimeout(fn, ms, ...args);
-  if (ms >= 30_000) t.unref?.();
-  return t;
-};
-const { Shape, ShapeStream } = await import('@electric-sql/client');
+// The client, with its long-lived timers unref'd (see lib.mjs).
+const { Shape, ShapeStream } = await importClient();
 
 const warnings = [];
 const origWarn = console.warn;

@@ -749,3 +749,21 @@ export async function readToEnd(e, params, { max = 1000 } = {}) {
   }
   throw new Error(`no up-to-date after ${max} requests`);
 }
+
+/* Loads @electric-sql/client.  The client keeps a module-level 60 s
+ * throttle timer (its up-to-date tracker) that is never cleared and would
+ * hold a test file open for a minute after its tests: timers of 30 s and
+ * more are unref'd first, so they never keep the process alive.  The
+ * import is dynamic so that the client sees the patch. */
+export async function importClient() {
+  if (!globalThis.__electricdTimersUnref) {
+    const realSetTimeout = globalThis.setTimeout;
+    globalThis.setTimeout = (fn, ms, ...args) => {
+      const t = realSetTimeout(fn, ms, ...args);
+      if (ms >= 30_000) t.unref?.();
+      return t;
+    };
+    globalThis.__electricdTimersUnref = true;
+  }
+  return import('@electric-sql/client');
+}

@@ -8,16 +8,11 @@ import { after, before } from 'node:test';
 import {
   cleanup, createDatabase, dumpLogs, readToEnd, scenario, shapeGet, sleep,
   startElectricd,
+  importClient,
 } from './lib.mjs';
 
-// The client keeps a 60 s timer that is never cleared (see client_e2e).
-const realSetTimeout = globalThis.setTimeout;
-globalThis.setTimeout = (fn, ms, ...args) => {
-  const t = realSetTimeout(fn, ms, ...args);
-  if (ms >= 30_000) t.unref?.();
-  return t;
-};
-const { Shape, ShapeStream } = await import('@electric-sql/client');
+// The client, with its long-lived timers unref'd (see lib.mjs).
+const { Shape, ShapeStream } = await importClient();
 
 let db;
 let E;
