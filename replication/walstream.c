@@ -361,7 +361,15 @@ ws_on_slot(struct pgasync *pg, PGresult *res, const char *err, void *arg)
 	}
 	if (PQntuples(res) != 1) {
 		snprintf(why, sizeof(why), "replication slot %s does not "
-		    "exist (connmgr creates it)", cfg.slot);
+		    "exist (connmgr re-creates it and purges the shapes)",
+		    cfg.slot);
+		ws_broken(ws, why, "");
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "lost") == 0) {
+		snprintf(why, sizeof(why), "replication slot %s was invalidated "
+		    "(wal_status lost; connmgr re-creates it and purges the "
+		    "shapes)", cfg.slot);
 		ws_broken(ws, why, "");
 		return;
 	}
@@ -388,8 +396,8 @@ ws_on_connected(struct pgasync *pg, PGresult *res UNUSED, const char *err,
 	lit = PQescapeLiteral(pg->conn, cfg.slot, strlen(cfg.slot));
 	if (lit == NULL)
 		fatalx("PQescapeLiteral: %s", PQerrorMessage(pg->conn));
-	sql = xasprintf("SELECT confirmed_flush_lsn FROM pg_replication_slots "
-	    "WHERE slot_name = %s", lit);
+	sql = xasprintf("SELECT confirmed_flush_lsn, coalesce(wal_status, '') "
+	    "FROM pg_replication_slots WHERE slot_name = %s", lit);
 	PQfreemem(lit);
 	ws_set_state(ws, WS_SLOT);
 	rc = pga_query(pg, sql, 0, NULL, ws_on_slot, ws);
