@@ -3,6 +3,7 @@
 #   make run        install missing packages, build, run against DATABASE_URL
 #                   or a private throwaway Postgres (scripts/run.sh)
 #   make check      install missing packages, build, run every test
+#   make bench      the benchmarks (bench/)
 #   make SAN=1 ...  build with AddressSanitizer + UBSan (into build-san/)
 
 PKGS      = libpq libevent jansson sqlite3
@@ -43,11 +44,16 @@ $(BIN)/electricd: $(call obj,$(COMMON_SRC) $(DAEMON_SRC))
 
 $(BIN)/electricctl: $(call obj,$(COMMON_SRC) $(CTL_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query -lm
 
 $(BIN)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(PKG_LIBS) -lpg_query -lm
+
+# Benchmarks that need no Postgres (bench/*.c), linked like the unit tests.
+$(BIN)/where-bench: $(BUILD)/bench/where_bench.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query -lm
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -65,10 +71,15 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 bin-san/unit-tests
+	@$(MAKE) --no-print-directory bin/where-bench
 	@scripts/check.sh
 
 unit: bin-san/unit-tests
 	CK_FORK=yes bin-san/unit-tests
+
+# The benchmarks (not part of check: slow and noisy; check runs a smoke).
+bench: all $(BIN)/where-bench
+	$(BIN)/where-bench 100000 1
 
 lint-man:
 	mandoc -Tlint -Wwarning man/*.8
@@ -76,5 +87,5 @@ lint-man:
 clean:
 	rm -rf build build-san bin bin-san
 
-.PHONY: all deps run check unit lint-man clean
+.PHONY: all deps run check unit bench lint-man clean
 -include $(shell find build build-san -name '*.d' 2>/dev/null)

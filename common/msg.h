@@ -65,16 +65,17 @@ enum msg_type {
 	MSG_INVALIDATE = 33,	/* collector -> consumer: str reason (TRUNCATE...) */
 
 	/* http <-> shapecache */
-	MSG_SHAPE_REQ = 40,	/* http -> shapecache (id correlates): str table
-				 * (raw request parameter), str handle ("" = none),
-				 * u8 flags (1 = create if missing),
-				 * u8 log_mode (0 full, 1 changes_only) */
+	MSG_SHAPE_REQ = 40,	/* http -> shapecache (id correlates): a
+				 * struct shape_req (common/shapereq.h: table,
+				 * handle, flags, log_mode, replica, where,
+				 * params, columns) */
 	MSG_SHAPE_REPLY = 41,	/* shapecache -> http (same id): u16 status
 				 * (200 found/created, 400 invalid, 404 unknown,
 				 * 503 not available), u8 handle_matches (the
 				 * requested handle is this definition's),
 				 * str handle, str schema (quoted) , str table,
-				 * str electric-schema JSON, str error message */
+				 * str electric-schema JSON, str error message,
+				 * str field of a 400 ("" = table) */
 	MSG_SHAPE_GONE = 42,	/* shapecache -> http: str handle; the shape was
 				 * removed: its clients get 409 */
 
@@ -84,9 +85,9 @@ enum msg_type {
 				 * u64 last_tx, u64 last_op, u64 log_chunks */
 
 	/* deletion and invalidation (PROTOCOL.md §4.5, §14.2) */
-	MSG_SHAPE_DELETE = 44,	/* http -> shapecache (id correlates): str table
-				 * ("" = by handle only), str handle ("" = by
-				 * definition only), u8 log_mode */
+	MSG_SHAPE_DELETE = 44,	/* http -> shapecache (id correlates): a
+				 * struct shape_req; table "" = by handle only,
+				 * handle "" = by definition only */
 	MSG_SHAPE_DELETE_REPLY = 45, /* shapecache -> http (same id): u16 status
 				 * (202 deleted, 400 mismatch or neither given,
 				 * 404 no such shape, 503), str message */

@@ -1,12 +1,16 @@
 /*
  * change: encodes changes, snapshot rows and the snapshot-end message as
- * the exact JSON of PROTOCOL.md §6 (replica=default).  Called by the
- * consumer on the write path (once per change; readers never re-encode)
- * and by the snapshot.  Column values are the text Postgres sent, copied
- * as JSON strings; the key is built the same way on both paths so that a
- * row has one key whether it came from the snapshot or the WAL.
- * Header order: operation, relation, lsn, op_position, txids,
- * key_change_to/from, last (change_set_last appends it).
+ * the exact JSON of PROTOCOL.md §6 (§6.4: replica=default and full,
+ * columns= projection, WHERE transitions given by the caller as `in`).
+ * Called by the consumer on the write path (once per change; readers never
+ * re-encode) and by the snapshot.  Column values are the text Postgres
+ * sent, copied as JSON strings; the key is built the same way on both
+ * paths so that a row has one key whether it came from the snapshot or
+ * the WAL.  Replication rows are full table rows, snapshot rows hold the
+ * selected columns only; unselected columns are never written.
+ * Member order: key, value, old_value; header order: operation, relation,
+ * lsn, op_position, txids, key_change_to/from, last (change_set_last
+ * appends it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,24 +29,34 @@ shape_fail(char **err, json_t *root, const char *msg)
 	return -1;
 }
 
+/* pk_cols, pk_sel and nsel from cols[]; the key columns must be selected. */
 static int
 shape_pk_index(struct change_shape *sh, char **err)
 {
-	size_t i;
+	size_t i, nsel = 0;
+	int pk;
 
 	sh->pk_cols = xcalloc(sh->npk ? sh->npk : 1, sizeof(size_t));
+	sh->pk_sel = xcalloc(sh->npk ? sh->npk : 1, sizeof(size_t));
 	for (i = 0; i < sh->npk; i++)
 		sh->pk_cols[i] = (size_t)-1;
 	for (i = 0; i < sh->ncols; i++) {
-		int pk = sh->cols[i].pk;
-		if (pk < 0)
-			continue;
-		if ((size_t)pk >= sh->npk || sh->pk_cols[pk] != (size_t)-1) {
+		if ((pk = sh->cols[i].pk) >= 0 &&
+		    ((size_t)pk >= sh->npk || sh->pk_cols[pk] != (size_t)-1)) {
 			*err = xstrdup("columns: bad primary-key indexes");
 			return -1;
 		}
-		sh->pk_cols[pk] = i;
+		if (!sh->cols[i].sel && (pk >= 0 || sh->npk == 0)) {
+			*err = xstrdup("columns: a key column is not selected");
+			return -1;
+		}
+		if (pk >= 0) {
+			sh->pk_cols[pk] = i;
+			sh->pk_sel[pk] = nsel;
+		}
+		nsel += sh->cols[i].sel != 0;
 	}
+	sh->nsel = nsel;
 	return 0;
 }
 
@@ -50,7 +64,7 @@ int
 change_shape_init(struct change_shape *sh, const char *schema,
     const char *table, const char *columns_json, char **err)
 {
-	json_t *root, *c, *name, *pk;
+	json_t *root, *c, *name, *pk, *sel;
 	size_t i;
 
 	memset(sh, 0, sizeof(*sh));
@@ -64,13 +78,16 @@ change_shape_init(struct change_shape *sh, const char *schema,
 	json_array_foreach(root, i, c) {
 		name = json_object_get(c, "name");
 		pk = json_object_get(c, "pk");
-		if (!json_is_string(name) || !json_is_integer(pk)) {
+		sel = json_object_get(c, "sel");
+		if (!json_is_string(name) || !json_is_integer(pk) ||
+		    (sel != NULL && !json_is_boolean(sel))) {
 			sh->ncols = i;
 			return shape_fail(err, root, "columns: bad column entry");
 		}
 		sh->cols[i].name = xstrdup(json_string_value(name));
 		sh->cols[i].pk = json_integer_value(pk) < 0 ||
 		    json_integer_value(pk) > 65535 ? -1 : (int)json_integer_value(pk);
+		sh->cols[i].sel = sel == NULL || json_is_true(sel);
 		if (sh->cols[i].pk >= 0)
 			sh->npk++;
 	}
@@ -87,6 +104,7 @@ change_shape_free(struct change_shape *sh)
 		free(sh->cols[i].name);
 	free(sh->cols);
 	free(sh->pk_cols);
+	free(sh->pk_sel);
 	free(sh->schema);
 	free(sh->table);
 	memset(sh, 0, sizeof(*sh));
@@ -131,9 +149,12 @@ key_value(struct sbuf *b, const struct change_val *v)
 	sbuf_addc(b, '"');
 }
 
-void
-change_key(struct sbuf *b, const struct change_shape *sh,
-    const struct change_val *row)
+/* The key of a full row (compact = 0) or of a row of the selected columns
+ * only (compact = 1; on a PK-less table every column is selected, so both
+ * rows are the same). */
+static void
+key_build(struct sbuf *b, const struct change_shape *sh,
+    const struct change_val *row, int compact)
 {
 	size_t i;
 
@@ -142,46 +163,67 @@ change_key(struct sbuf *b, const struct change_shape *sh,
 	key_ident(b, sh->table);
 	if (sh->npk > 0) {
 		for (i = 0; i < sh->npk; i++)
-			key_value(b, &row[sh->pk_cols[i]]);
+			key_value(b, &row[compact ? sh->pk_sel[i] : sh->pk_cols[i]]);
 	} else {
 		for (i = 0; i < sh->ncols; i++)
 			key_value(b, &row[i]);
 	}
 }
 
+void
+change_key(struct sbuf *b, const struct change_shape *sh,
+    const struct change_val *row)
+{
+	key_build(b, sh, row, 0);
+}
+
 /* ---- message parts ---- */
 
-enum col_sel { SEL_ALL, SEL_KEY, SEL_MASK };
+/* Which selected columns go into an object: all of them, the key columns
+ * (all on a PK-less table), the key columns plus mask[], mask[] only. */
+enum col_sel { SEL_ALL, SEL_KEY, SEL_KEY_MASK, SEL_MASK };
 
 static int
 col_selected(const struct change_shape *sh, size_t i, enum col_sel sel,
     const char *mask)
 {
+	if (!sh->cols[i].sel)
+		return 0;
 	switch (sel) {
 	case SEL_ALL:
 		return 1;
 	case SEL_KEY:
 		return sh->npk == 0 || sh->cols[i].pk >= 0;
-	case SEL_MASK:
+	case SEL_KEY_MASK:
 		return sh->cols[i].pk >= 0 || mask[i];
+	case SEL_MASK:
+		return mask[i];
 	}
 	return 0;
 }
 
-/* "value":{...}: selected columns in shape order; unknown (TOAST) values
- * are left out. */
+/* ,"<field>":{...} (no comma when field is "value"): the chosen columns in
+ * column order; unknown (TOAST) values are left out.  A compact row holds
+ * the selected columns only (snapshot rows), a full row every column. */
 static void
-add_value(struct sbuf *b, const struct change_shape *sh,
-    const struct change_val *row, enum col_sel sel, const char *mask)
+add_object(struct sbuf *b, const char *field, const struct change_shape *sh,
+    const struct change_val *row, int compact, enum col_sel sel,
+    const char *mask)
 {
 	const struct change_val *v;
+	size_t i, j = 0;
 	int first = 1;
-	size_t i;
 
-	sbuf_adds(b, "\"value\":{");
+	sbuf_adds(b, strcmp(field, "value") == 0 ? "\"" : ",\"");
+	sbuf_adds(b, field);
+	sbuf_adds(b, "\":{");
 	for (i = 0; i < sh->ncols; i++) {
-		v = &row[i];
-		if (v->kind == CHANGE_TOAST || !col_selected(sh, i, sel, mask))
+		if (!col_selected(sh, i, sel, mask)) {
+			j += sh->cols[i].sel != 0;
+			continue;
+		}
+		v = &row[compact ? j++ : i];
+		if (v->kind == CHANGE_TOAST)
 			continue;
 		if (!first)
 			sbuf_addc(b, ',');
@@ -238,7 +280,8 @@ add_repl_headers(struct sbuf *b, const struct change_src *src, uint64_t op,
 	sbuf_adds(b, "}}");
 }
 
-/* One replication change message. */
+/* One replication change message: value = sel/mask of row; old_value (if
+ * old_row) = mask of old_row. */
 struct enc {
 	const struct change_shape	*sh;
 	const struct change_src		*src;
@@ -246,6 +289,7 @@ struct enc {
 	const struct change_val		*row;
 	enum col_sel			 sel;
 	const char			*mask;
+	const struct change_val		*old_row;
 	const struct sbuf		*key;
 	const char			*kc_name;
 	const struct sbuf		*kc_key;
@@ -256,7 +300,10 @@ encode_msg(struct change_msg *m, const struct enc *e, uint64_t op)
 {
 	sbuf_reset(&m->json);
 	add_key(&m->json, e->key);
-	add_value(&m->json, e->sh, e->row, e->sel, e->mask);
+	add_object(&m->json, "value", e->sh, e->row, 0, e->sel, e->mask);
+	if (e->old_row != NULL)
+		add_object(&m->json, "old_value", e->sh, e->old_row, 0,
+		    SEL_MASK, e->mask);
 	add_relation(&m->json, e->operation, e->sh);
 	add_repl_headers(&m->json, e->src, op, e->kc_name, e->kc_key);
 	m->op = op;
@@ -282,45 +329,68 @@ same_val(const struct change_val *a, const struct change_val *b)
 	    (a->len == b->len && memcmp(a->s, b->s, a->len) == 0);
 }
 
+static uint64_t
+enc_op(const struct enc *e)
+{
+	return 2 * (uint64_t)e->src->index;
+}
+
+/* The delete rule of §6.4: the key columns, or with replica=full the
+ * whole old row (only when the old tuple has every column). */
+static void
+set_delete(struct enc *e, const struct change_val *old, int old_full)
+{
+	e->operation = "delete";
+	e->row = old;
+	e->sel = e->sh->replica_full && old_full ? SEL_ALL : SEL_KEY;
+}
+
+static void
+set_insert(struct enc *e, const struct change_val *nrow)
+{
+	e->operation = "insert";
+	e->row = nrow;
+	e->sel = SEL_ALL;
+}
+
+/* A lone insert or delete (already set up in e) of row. */
 static int
-encode_single(struct enc *e, struct change_msg out[2])
+encode_single(struct enc *e, const struct change_val *row,
+    struct change_msg out[2])
 {
 	struct sbuf key;
 
 	sbuf_init(&key);
-	change_key(&key, e->sh, e->row);
+	change_key(&key, e->sh, row);
 	e->key = &key;
-	encode_msg(&out[0], e, 2 * (uint64_t)e->src->index);
+	encode_msg(&out[0], e, enc_op(e));
 	sbuf_free(&key);
 	return 1;
 }
 
 /* PK-changing update: delete of the old key, insert of the new one. */
 static int
-encode_split(struct enc *e, const struct change_val *old,
+encode_split(struct enc *e, const struct change_val *old, int old_full,
     const struct change_val *nrow, const struct sbuf *okey,
     const struct sbuf *nkey, struct change_msg out[2])
 {
-	uint64_t op = 2 * (uint64_t)e->src->index;
-
-	e->operation = "delete";
-	e->row = old;
-	e->sel = SEL_KEY;
+	set_delete(e, old, old_full);
 	e->key = okey;
 	e->kc_name = "key_change_to";
 	e->kc_key = nkey;
-	encode_msg(&out[0], e, op);
-	e->operation = "insert";
-	e->row = nrow;
-	e->sel = SEL_ALL;
+	encode_msg(&out[0], e, enc_op(e));
+	set_insert(e, nrow);
 	e->key = nkey;
 	e->kc_name = "key_change_from";
 	e->kc_key = okey;
-	encode_msg(&out[1], e, op + 1);
+	encode_msg(&out[1], e, enc_op(e) + 1);
 	return 2;
 }
 
-/* Same key: value = PK columns + changed columns (all if undiffable). */
+/* Same key.  replica=default: value = PK columns + changed selected
+ * columns; replica=full: value = all selected columns, old_value = the old
+ * values of the changed ones.  Without a full old tuple nothing can be
+ * diffed: value = all selected columns, no old_value. */
 static int
 encode_update(struct enc *e, const struct change_val *old, int old_full,
     const struct change_val *nrow, const struct sbuf *key,
@@ -334,39 +404,35 @@ encode_update(struct enc *e, const struct change_val *old, int old_full,
 	e->key = key;
 	if (old == NULL || !old_full) {
 		e->sel = SEL_ALL;
-		encode_msg(&out[0], e, 2 * (uint64_t)e->src->index);
+		encode_msg(&out[0], e, enc_op(e));
 		return 1;
 	}
 	mask = xcalloc(e->sh->ncols ? e->sh->ncols : 1, 1);
 	for (i = 0; i < e->sh->ncols; i++)
-		if (!same_val(&old[i], &nrow[i]) && nrow[i].kind != CHANGE_TOAST) {
+		if (e->sh->cols[i].sel && nrow[i].kind != CHANGE_TOAST &&
+		    !same_val(&old[i], &nrow[i])) {
 			mask[i] = 1;
 			nchanged++;
 		}
 	if (nchanged > 0) {
-		e->sel = SEL_MASK;
+		e->sel = e->sh->replica_full ? SEL_ALL : SEL_KEY_MASK;
 		e->mask = mask;
-		encode_msg(&out[0], e, 2 * (uint64_t)e->src->index);
+		e->old_row = e->sh->replica_full ? old : NULL;
+		encode_msg(&out[0], e, enc_op(e));
 	}
 	free(mask);
 	return nchanged > 0 ? 1 : 0;
 }
 
+/* Both rows in the shape: an update, or a delete+insert if the key
+ * changed. */
 static int
-change_update(struct enc *e, const struct change_val *old, int old_full,
-    const struct change_val *new_, struct change_msg out[2])
+encode_both(struct enc *e, const struct change_val *old, int old_full,
+    const struct change_val *nrow, struct change_msg out[2])
 {
-	struct change_val *nrow;
 	struct sbuf okey, nkey;
-	size_t i;
 	int n;
 
-	nrow = xcalloc(e->sh->ncols ? e->sh->ncols : 1, sizeof(*nrow));
-	for (i = 0; i < e->sh->ncols; i++) {
-		nrow[i] = new_[i];
-		if (nrow[i].kind == CHANGE_TOAST && old != NULL && old_full)
-			nrow[i] = old[i];
-	}
 	sbuf_init(&okey);
 	sbuf_init(&nkey);
 	change_key(&nkey, e->sh, nrow);
@@ -374,11 +440,46 @@ change_update(struct enc *e, const struct change_val *old, int old_full,
 		change_key(&okey, e->sh, old);
 	if (old != NULL && (okey.len != nkey.len ||
 	    memcmp(okey.p, nkey.p, nkey.len) != 0))
-		n = encode_split(e, old, nrow, &okey, &nkey, out);
+		n = encode_split(e, old, old_full, nrow, &okey, &nkey, out);
 	else
 		n = encode_update(e, old, old_full, nrow, &nkey, out);
 	sbuf_free(&okey);
 	sbuf_free(&nkey);
+	return n;
+}
+
+/* An update: unchanged TOAST values of the new tuple are filled from a
+ * full old tuple, then `in` picks update, insert, delete or nothing.
+ * Without an old tuple the key did not change and the new row stands in
+ * for the old one (key columns only). */
+static int
+change_update(struct enc *e, const struct change_val *old, int old_full,
+    const struct change_val *new_, int in, struct change_msg out[2])
+{
+	struct change_val *nrow;
+	size_t i;
+	int n = 0;
+
+	if (!(in & (CHANGE_IN_OLD | CHANGE_IN_NEW)))
+		return 0;
+	nrow = xcalloc(e->sh->ncols ? e->sh->ncols : 1, sizeof(*nrow));
+	for (i = 0; i < e->sh->ncols; i++) {
+		nrow[i] = new_[i];
+		if (nrow[i].kind == CHANGE_TOAST && old != NULL && old_full)
+			nrow[i] = old[i];
+	}
+	if ((in & CHANGE_IN_OLD) && (in & CHANGE_IN_NEW))
+		n = encode_both(e, old, old_full, nrow, out);
+	else if (in & CHANGE_IN_NEW) {
+		set_insert(e, nrow);
+		n = encode_single(e, nrow, out);
+	} else if (old != NULL) {
+		set_delete(e, old, old_full);
+		n = encode_single(e, old, out);
+	} else {
+		set_delete(e, nrow, 0);
+		n = encode_single(e, nrow, out);
+	}
 	free(nrow);
 	return n;
 }
@@ -386,28 +487,28 @@ change_update(struct enc *e, const struct change_val *old, int old_full,
 int
 change_encode(const struct change_shape *sh, const struct change_src *src,
     char op, const struct change_val *old, int old_full,
-    const struct change_val *new_, struct change_msg out[2])
+    const struct change_val *new_, int in, struct change_msg out[2])
 {
-	struct enc e = { sh, src, NULL, NULL, SEL_ALL, NULL, NULL, NULL, NULL };
+	struct enc e;
 
+	memset(&e, 0, sizeof(e));
+	e.sh = sh;
+	e.src = src;
 	switch (op) {
 	case 'I':
 		if (new_ == NULL)
 			return -1;
-		e.operation = "insert";
-		e.row = new_;
-		return encode_single(&e, out);
+		set_insert(&e, new_);
+		return encode_single(&e, new_, out);
 	case 'U':
 		if (new_ == NULL)
 			return -1;
-		return change_update(&e, old, old_full, new_, out);
+		return change_update(&e, old, old_full, new_, in, out);
 	case 'D':
 		if (old == NULL)
 			return -1;
-		e.operation = "delete";
-		e.row = old;
-		e.sel = SEL_KEY;
-		return encode_single(&e, out);
+		set_delete(&e, old, old_full);
+		return encode_single(&e, old, out);
 	}
 	return -1;
 }
@@ -421,10 +522,10 @@ change_snapshot_row(struct sbuf *b, const struct change_shape *sh,
 	struct sbuf key;
 
 	sbuf_init(&key);
-	change_key(&key, sh, row);
+	key_build(&key, sh, row, 1);
 	add_key(b, &key);
 	sbuf_free(&key);
-	add_value(b, sh, row, SEL_ALL, NULL);
+	add_object(b, "value", sh, row, 1, SEL_ALL, NULL);
 	add_relation(b, "insert", sh);
 	sbuf_adds(b, "}}");
 }

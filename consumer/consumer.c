@@ -29,6 +29,7 @@
 #include "pool.h"
 #include "proc.h"
 #include "snapshot.h"
+#include "wheremeta.h"
 
 #define COLL_RETRY_MS	100
 #define HTTP_RETRY_MS	500
@@ -168,6 +169,11 @@ load_shape(struct consumer *c)
 	if (change_shape_init(&c->sh, ms.schema_name, ms.table_name, ms.columns,
 	    &err) == -1)
 		fatalx("shape %s: %s", c->handle, err);
+	c->sh.replica_full = ms.replica_full;
+	if (wheremeta_compile(ms.columns, ms.where_text, ms.params, &c->where,
+	    &err) == -1)
+		fatalx("shape %s: its WHERE no longer compiles: %s", c->handle,
+		    err);
 	c->meta_tx = ms.latest_tx;
 	c->meta_op = ms.latest_op;
 	c->log_mode = ms.log_mode;
@@ -300,6 +306,12 @@ snapshot_chunk(void *arg)
 	event_base_loop(c->base, EVLOOP_NONBLOCK);
 }
 
+const char *
+cons_where_sql(const struct consumer *c)
+{
+	return c->where != NULL ? where_sql(c->where) : NULL;
+}
+
 static void
 run_snapshot(struct consumer *c)
 {
@@ -310,7 +322,8 @@ run_snapshot(struct consumer *c)
 	slot = pool_acquire(cfg.run_dir, cfg.db_pool_size);
 	log_info("taking the snapshot of %s.%s%s", c->sh.schema, c->sh.table,
 	    c->log_mode == 1 ? " (changes_only: no rows)" : "");
-	if (snapshot_take(cfg.database_url, &c->sh, c->log_mode != 1, c->sl,
+	if (snapshot_take(cfg.database_url, &c->sh, cons_where_sql(c),
+	    c->log_mode != 1, c->sl,
 	    &c->xip, snapshot_chunk, c) == -1)
 		cons_fail(c, "snapshot failed");
 	pool_release(slot);

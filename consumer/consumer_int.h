@@ -12,6 +12,7 @@
 #include "change.h"
 #include "frame.h"
 #include "shapelog.h"
+#include "where.h"
 
 struct event;
 struct event_base;
@@ -57,6 +58,7 @@ struct consumer {
 	struct chan		*root, *coll, *http;
 	struct sqlite3		*db;
 	struct change_shape	 sh;
+	struct where		*where;		/* NULL: every row */
 	struct shapelog		*sl;
 	struct shapelog_xip	 xip;
 	int			 have_xip;
@@ -88,6 +90,8 @@ struct consumer {
 
 /* consumer.c */
 void cons_notify_http(struct consumer *);
+/* The shape's canonical WHERE, or NULL. */
+const char *cons_where_sql(const struct consumer *);
 void cons_fail(struct consumer *, const char *why) __attribute__((noreturn));
 
 /* consumer_subset.c */

@@ -228,13 +228,41 @@ read_tuple(struct mreader *mr, const struct cons_rel *r, struct change_val *vals
 	return mr->err ? -1 : 0;
 }
 
+/* Unchanged TOASTed values of the new row come from the old row (§6.4). */
+static void
+fill_toast(struct consumer *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->sh.ncols; i++)
+		if (c->newv[i].kind == CHANGE_TOAST &&
+		    c->oldv[i].kind != CHANGE_TOAST)
+			c->newv[i] = c->oldv[i];
+}
+
+/* Which of the change's rows are in the shape (the WHERE holds): a
+ * CHANGE_IN_* mask.  Without an old tuple an update keeps membership. */
+static int
+rows_in(struct consumer *c, char op, int has_old, int has_new)
+{
+	int in = 0;
+
+	if (has_new && (c->where == NULL || where_eval(c->where, c->newv)))
+		in |= CHANGE_IN_NEW;
+	if (op == 'U' && !has_old)
+		return in ? CHANGE_IN_OLD | CHANGE_IN_NEW : 0;
+	if (has_old && (c->where == NULL || where_eval(c->where, c->oldv)))
+		in |= CHANGE_IN_OLD;
+	return in;
+}
+
 static void
 on_change(struct consumer *c, struct mreader *mr)
 {
 	struct change_src src = { c->tx.lsn, c->tx.xid, 0 };
 	const struct cons_rel *r;
 	uint8_t has_old, has_new;
-	int n, i;
+	int n, i, in;
 	char op;
 
 	if (!c->tx.active)
@@ -253,8 +281,12 @@ on_change(struct consumer *c, struct mreader *mr)
 		cons_fail(c, "malformed CHANGE (new tuple)");
 	if (mr->err || mr_done(mr) == -1)
 		cons_fail(c, "malformed CHANGE");
+	if (has_old && has_new && r->replident == 'f')
+		fill_toast(c);	/* a key-only old tuple has no values to give */
+	if ((in = rows_in(c, op, has_old, has_new)) == 0)
+		return;
 	n = change_encode(&c->sh, &src, op, has_old ? c->oldv : NULL,
-	    r->replident == 'f', has_new ? c->newv : NULL, c->out);
+	    r->replident == 'f', has_new ? c->newv : NULL, in, c->out);
 	if (n < 0) {
 		log_warnx("change %c at %" PRIu64 "/%" PRIu32 " cannot be encoded, "
 		    "ignored", op, src.lsn, src.index);

@@ -68,7 +68,8 @@ struct cons_subset {
 	enum ss_state		 state;
 	struct ss_req		*head, **tail;
 	size_t			 nq;
-	char			**cols;		/* shape column names */
+	char			**cols;		/* selected column names */
+	size_t			  ncols;
 	PGconn			*conn;
 	int			 slot;
 	int			 flushing;	/* PQflush still has output */
@@ -307,13 +308,14 @@ static char *
 ss_query(struct cons_subset *ss, const struct subset *s)
 {
 	struct sbuf q;
-	char *base = snapshot_query(&ss->c->sh);
+	const char *shape_where = cons_where_sql(ss->c);
+	char *base = snapshot_query(&ss->c->sh, shape_where);
 
 	sbuf_init(&q);
 	sbuf_adds(&q, base);
 	free(base);
 	if (s->where != NULL) {
-		sbuf_adds(&q, " WHERE (");
+		sbuf_adds(&q, shape_where != NULL ? " AND (" : " WHERE (");
 		sbuf_adds(&q, s->where);
 		sbuf_adds(&q, ")");
 	}
@@ -427,11 +429,11 @@ ss_row(struct cons_subset *ss, PGresult *res)
 	const struct change_shape *sh = &ss->c->sh;
 	size_t i;
 
-	if ((size_t)PQnfields(res) != sh->ncols) {
+	if ((size_t)PQnfields(res) != ss->ncols) {
 		ss_error(ss, 503, NULL, "unexpected number of columns");
 		return;
 	}
-	for (i = 0; i < sh->ncols; i++) {
+	for (i = 0; i < ss->ncols; i++) {
 		ss->vals[i].kind = PQgetisnull(res, 0, (int)i) ? CHANGE_NULL :
 		    CHANGE_TEXT;
 		ss->vals[i].s = PQgetvalue(res, 0, (int)i);
@@ -672,8 +674,9 @@ cons_subset_init(struct consumer *c)
 	ss->tail = &ss->head;
 	ss->slot = -1;
 	ss->cols = xcalloc(c->sh.ncols + 1, sizeof(char *));
-	for (i = 0; i < c->sh.ncols; i++)
-		ss->cols[i] = c->sh.cols[i].name;
+	for (i = 0; i < c->sh.ncols; i++)	/* what a subset may reference */
+		if (c->sh.cols[i].sel)
+			ss->cols[ss->ncols++] = c->sh.cols[i].name;
 	ss->vals = xcalloc(c->sh.ncols + 1, sizeof(*ss->vals));
 	ss->sock_ev = event_new(c->base, -1, 0, ss_io, ss);
 	ss->tmr = evtimer_new(c->base, ss_timer, ss);
@@ -711,7 +714,7 @@ ss_revalidate(struct cons_subset *ss, uint32_t id, struct ss_req *r)
 
 	if (r->s.where != NULL) {
 		if (subset_where_canon(r->s.where, strlen(r->s.where), ss->cols,
-		    ss->c->sh.ncols, &canon, &r->maxparam, &r->used, msg,
+		    ss->ncols, &canon, &r->maxparam, &r->used, msg,
 		    sizeof(msg)) == -1) {
 			ss_send_err(ss, id, 400, "where", msg);
 			return -1;
@@ -727,7 +730,7 @@ ss_revalidate(struct cons_subset *ss, uint32_t id, struct ss_req *r)
 	}
 	if (r->s.order_by != NULL) {
 		if (subset_order_canon(r->s.order_by, strlen(r->s.order_by),
-		    ss->cols, ss->c->sh.ncols, &canon, msg, sizeof(msg)) == -1) {
+		    ss->cols, ss->ncols, &canon, msg, sizeof(msg)) == -1) {
 			ss_send_err(ss, id, 400, "order_by", msg);
 			return -1;
 		}

@@ -38,16 +38,28 @@ quote_ident(struct sbuf *b, const char *s)
 	sbuf_addc(b, '"');
 }
 
+size_t
+snapshot_ncols(const struct change_shape *sh)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sh->ncols; i++)
+		n += sh->cols[i].sel != 0;
+	return n;
+}
+
 char *
-snapshot_query(const struct change_shape *sh)
+snapshot_query(const struct change_shape *sh, const char *where)
 {
 	struct sbuf b;
-	size_t i;
+	size_t i, n = 0;
 
 	sbuf_init(&b);
 	sbuf_adds(&b, "SELECT ");
 	for (i = 0; i < sh->ncols; i++) {
-		if (i > 0)
+		if (!sh->cols[i].sel)
+			continue;
+		if (n++ > 0)
 			sbuf_addc(&b, ',');
 		quote_ident(&b, sh->cols[i].name);
 	}
@@ -55,6 +67,11 @@ snapshot_query(const struct change_shape *sh)
 	quote_ident(&b, sh->schema);
 	sbuf_addc(&b, '.');
 	quote_ident(&b, sh->table);
+	if (where != NULL && *where != '\0') {
+		sbuf_adds(&b, " WHERE (");
+		sbuf_adds(&b, where);
+		sbuf_addc(&b, ')');
+	}
 	return b.p;
 }
 
@@ -166,6 +183,8 @@ snapshot_begin(PGconn *conn, struct shapelog_xip *xip)
 
 struct rowctx {
 	const struct change_shape	*sh;
+	const char			*where;
+	size_t				 nsel;
 	struct shapelog			*sl;
 	struct change_val		*vals;
 	struct sbuf			 json;
@@ -180,12 +199,12 @@ snapshot_row(struct rowctx *rc, PGresult *res)
 	uint32_t before = shapelog_state(rc->sl)->snap_chunks;
 	size_t i;
 
-	if ((size_t)PQnfields(res) != rc->sh->ncols) {
+	if ((size_t)PQnfields(res) != rc->nsel) {
 		log_warnx("snapshot: %d columns, expected %zu", PQnfields(res),
-		    rc->sh->ncols);
+		    rc->nsel);
 		return -1;
 	}
-	for (i = 0; i < rc->sh->ncols; i++) {
+	for (i = 0; i < rc->nsel; i++) {
 		rc->vals[i].kind = PQgetisnull(res, 0, (int)i) ? CHANGE_NULL : CHANGE_TEXT;
 		rc->vals[i].s = PQgetvalue(res, 0, (int)i);
 		rc->vals[i].len = (uint32_t)PQgetlength(res, 0, (int)i);
@@ -207,7 +226,7 @@ snapshot_row(struct rowctx *rc, PGresult *res)
 static int
 snapshot_rows(PGconn *conn, struct rowctx *rc)
 {
-	char *q = snapshot_query(rc->sh);
+	char *q = snapshot_query(rc->sh, rc->where);
 	PGresult *res;
 	int failed = 0;
 
@@ -251,11 +270,12 @@ snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip)
 }
 
 int
-snapshot_take(const char *conninfo, const struct change_shape *sh, int rows,
-    struct shapelog *sl, struct shapelog_xip *xip,
+snapshot_take(const char *conninfo, const struct change_shape *sh,
+    const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
     void (*on_chunk)(void *), void *arg)
 {
-	struct rowctx rc = { sh, sl, NULL, { NULL, 0, 0 }, on_chunk, arg, 0 };
+	struct rowctx rc = { sh, where, snapshot_ncols(sh), sl, NULL,
+	    { NULL, 0, 0 }, on_chunk, arg, 0 };
 	PGconn *conn;
 	int r = -1;
 

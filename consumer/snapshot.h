@@ -11,7 +11,9 @@
 
 /*
  * Connects to conninfo, reads pg_current_snapshot() and every row of the
- * shape's table in one REPEATABLE READ READ ONLY transaction, appends the
+ * shape (its selected columns of the rows where the canonical WHERE
+ * `where` holds; NULL or "" = all rows) in one REPEATABLE READ READ ONLY
+ * transaction, appends the
  * rows to sl, persists the visibility filter (shapelog_xip_write) and
  * finishes the snapshot.  With rows == 0 (log=changes_only, §7.4) the
  * snapshot is taken and recorded but no row is read: chunk 0 is just the
@@ -21,7 +23,7 @@
  * incomplete snapshot that shapelog_open discards.
  */
 int snapshot_take(const char *conninfo, const struct change_shape *,
-    int rows, struct shapelog *sl, struct shapelog_xip *xip,
+    const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
     void (*on_chunk)(void *), void *arg) WUR;
 
 /* Is a transaction with 32-bit xid visible in the snapshot x (§12.4)?  The
@@ -31,7 +33,10 @@ int snapshot_take(const char *conninfo, const struct change_shape *,
 int snapshot_visible(const struct shapelog_xip *x, uint32_t xid, int *after);
 /* Parses pg_current_snapshot()::text, "xmin:xmax:xip1,xip2,..."; 0 or -1. */
 int snapshot_parse_txids(const char *s, struct shapelog_xip *) WUR;
-/* SELECT "c1","c2",... FROM "schema"."table" (malloc'd). */
-char *snapshot_query(const struct change_shape *);
+/* SELECT "c1","c2",... FROM "schema"."table" [WHERE (where)] of the
+ * selected columns (malloc'd); where NULL or "" = none. */
+char *snapshot_query(const struct change_shape *, const char *where);
+/* How many columns the shape selects (the width of snapshot rows). */
+size_t snapshot_ncols(const struct change_shape *);
 
 #endif

@@ -241,3 +241,39 @@ http_table_parse(const char *s, size_t n, char **schema, char **table,
 	}
 	return 0;
 }
+
+/* §2.4: split on commas outside double quotes; each item an identifier. */
+int
+http_columns_parse(const char *s, size_t n, char ***cols, size_t *ncols,
+    char **err)
+{
+	size_t i, start = 0, cnt = 0;
+	int inq = 0;
+	char **v;
+
+	*cols = NULL;
+	*ncols = 0;
+	*err = NULL;
+	if (!http_utf8_valid(s, n)) {
+		*err = xstrdup("Invalid identifier: not valid UTF-8");
+		return -1;
+	}
+	v = xcalloc(n / 2 + 2, sizeof(*v));
+	for (i = 0; i <= n; i++) {
+		if (i < n && s[i] == '"')
+			inq = !inq;
+		if (i < n && (s[i] != ',' || inq))
+			continue;
+		if (ident_parse(s + start, i - start, &v[cnt], err) == -1) {
+			while (cnt > 0)
+				free(v[--cnt]);
+			free(v);
+			return -1;
+		}
+		cnt++;
+		start = i + 1;
+	}
+	*cols = v;
+	*ncols = cnt;
+	return 0;
+}

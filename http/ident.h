@@ -16,6 +16,13 @@
 int http_table_parse(const char *s, size_t n, char **schema, char **table,
     char **err) WUR;
 
+/* §2.4 columns parsing: comma-separated identifiers (commas inside
+ * double quotes belong to the name).  Returns 0 with *cols (*ncols
+ * malloc'd unquoted names, in request order, duplicates kept), or -1 with
+ * *err as http_table_parse. */
+int http_columns_parse(const char *s, size_t n, char ***cols, size_t *ncols,
+    char **err) WUR;
+
 /* 1 when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int http_utf8_valid(const char *s, size_t n);
 

@@ -321,16 +321,6 @@ static const struct {
 	{ "where", { NULL } }, { "columns", { NULL } },
 };
 
-/* Accepted but not implemented by this server yet; value NULL means any
- * non-empty value is unsupported, else every value but this one. */
-static const struct {
-	const char	*key;
-	const char	*supported;
-} unsupported_params[] = {
-	{ "where", NULL }, { "columns", NULL }, { "params", NULL },
-	{ "replica", "default" },
-};
-
 static int
 enum_ok(const char *const *vals, const char *v)
 {
@@ -362,22 +352,84 @@ check_casts(const struct http_query *q)
 	return NULL;
 }
 
-static const char *
-check_unsupported(const struct http_query *q)
+static int
+fail(char **err_body, const char *field, const char *msg)
+{
+	*err_body = http_invalid_body(field, msg);
+	return -1;
+}
+
+/* §2.5: params[1..k], numbered sequentially; values without NUL. */
+static int
+params_collect(const struct http_query *q, struct shape_params *p,
+    char **err_body)
 {
 	const struct http_qparam *qp;
-	size_t i;
+	size_t i, k, max = 0;
+	char *end;
 
-	for (i = 0; i < sizeof(unsupported_params) /
-	    sizeof(unsupported_params[0]); i++) {
-		qp = http_query_get(q, unsupported_params[i].key);
-		if (qp == NULL || (qp->vlen == 0 && qp->sub == NULL))
+	for (i = 0; i < q->n; i++) {
+		qp = &q->v[i];
+		if (strcmp(qp->key, "params") != 0)
 			continue;
-		if (unsupported_params[i].supported == NULL ||
-		    strcmp(qp->val, unsupported_params[i].supported) != 0)
-			return unsupported_params[i].key;
+		k = strtoul(qp->sub, &end, 10);
+		if (*qp->sub < '0' || *qp->sub > '9' || *end != '\0' ||
+		    qp->slen != strlen(qp->sub))
+			return fail(err_body, "params",
+			    "Parameters can only use numbers as keys");
+		if (k > HTTP_QUERY_MAX_PARAMS || k == 0)
+			return fail(err_body, "params", "Parameters must be "
+			    "numbered sequentially, starting from 1");
+		if (strlen(qp->val) != qp->vlen)
+			return fail(err_body, "params", "Parameter values must not "
+			    "contain NUL characters");
+		if (k > max)
+			max = k;
 	}
-	return NULL;
+	if (max == 0)
+		return 0;
+	p->params = xcalloc(max, sizeof(char *));
+	p->nparams = max;
+	for (i = 0; i < q->n; i++)	/* the last occurrence wins */
+		if (strcmp(q->v[i].key, "params") == 0) {
+			k = strtoul(q->v[i].sub, NULL, 10) - 1;
+			free(p->params[k]);
+			p->params[k] = xstrdup(q->v[i].val);
+		}
+	for (k = 0; k < max; k++)
+		if (p->params[k] == NULL)
+			return fail(err_body, "params", "Parameters must be "
+			    "numbered sequentially, starting from 1");
+	return 0;
+}
+
+/* §2.2 stage 8, the parts that need no catalog: columns syntax, params
+ * numbering; where is kept as text for shapecache. */
+static int
+params_definition(const struct http_query *q, struct shape_params *p,
+    char **err_body)
+{
+	const struct http_qparam *qp;
+	char *err;
+
+	if ((qp = http_query_get(q, "columns")) != NULL) {
+		if (http_columns_parse(qp->val, qp->vlen, &p->columns,
+		    &p->ncolumns, &err) == -1) {
+			fail(err_body, "columns", err);
+			free(err);
+			return -1;
+		}
+	}
+	if (params_collect(q, p, err_body) == -1)
+		return -1;
+	if ((qp = http_query_get(q, "where")) != NULL && qp->vlen > 0) {
+		if (!http_utf8_valid(qp->val, qp->vlen))
+			return fail(err_body, "where", "is not valid UTF-8");
+		p->where = xstrdup(qp->val);
+	}
+	qp = http_query_get(q, "replica");
+	p->replica_full = qp != NULL && strcmp(qp->val, "full") == 0;
+	return 0;
 }
 
 static int
@@ -397,13 +449,6 @@ query_bool(const struct http_query *q, const char *key)
 	if (qp == NULL)
 		return -1;
 	return strcmp(qp->val, "false") != 0;
-}
-
-static int
-fail(char **err_body, const char *field, const char *msg)
-{
-	*err_body = http_invalid_body(field, msg);
-	return -1;
 }
 
 /* Stages 3-6: offset, handle, live, live_sse. */
@@ -440,13 +485,12 @@ validate_offset_live(const struct http_query *q, struct shape_params *p,
 	return 0;
 }
 
-/* The table parameter (§2.3) and the parameters a shape definition may
- * not use yet; shared by GET and DELETE.  -1 with *err_body set. */
+/* The table parameter (§2.3) and the rest of the definition; shared by
+ * GET and DELETE.  -1 with *err_body set. */
 static int
 params_table(const struct http_query *q, const struct http_qparam *qp,
     struct shape_params *p, char **err_body)
 {
-	const char *field;
 	char *err;
 
 	if (http_table_parse(qp->val, qp->vlen, &p->schema_name,
@@ -456,9 +500,7 @@ params_table(const struct http_query *q, const struct http_qparam *qp,
 		return -1;
 	}
 	p->table = xstrdup(qp->val);
-	if ((field = check_unsupported(q)) != NULL)
-		return fail(err_body, field, "is not supported by this server yet");
-	return 0;
+	return params_definition(q, p, err_body);
 }
 
 int
@@ -523,6 +565,15 @@ bad:
 void
 http_params_free(struct shape_params *p)
 {
+	size_t i;
+
+	for (i = 0; i < p->nparams; i++)
+		free(p->params[i]);
+	free(p->params);
+	for (i = 0; i < p->ncolumns; i++)
+		free(p->columns[i]);
+	free(p->columns);
+	free(p->where);
 	free(p->handle);
 	free(p->cursor);
 	free(p->table);

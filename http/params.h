@@ -83,9 +83,16 @@ struct shape_params {
 	char			*schema_name;	/* parsed */
 	char			*table_name;
 	int			 log_mode;	/* 0 full, 1 changes_only (§7.4) */
+	int			 replica_full;	/* replica=full (§6.4) */
+	char			*where;		/* NULL when absent or empty */
+	char		       **params;	/* params[i] = value of $(i+1) */
+	size_t			 nparams;
+	char		       **columns;	/* parsed names; NULL = all */
+	size_t			 ncolumns;
 };
 
-/* §2.2 stages 2-7, then the parameters this server does not support yet.
+/* §2.2 stages 2-7, then the syntax of columns (§2.4) and params (§2.5);
+ * where, and columns against the table, are checked by shapecache.
  * Returns 0 with p filled (free with http_params_free), or -1 with
  * *err_body the complete JSON body of the 400 (malloc'd). */
 int http_params_validate(const struct http_query *, struct shape_params *p,

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "msg.h"
 #include "sclient.h"
+#include "shapereq.h"
 #include "serve.h"
 
 static struct event_base *sc_base;
@@ -42,12 +43,33 @@ struct sc_reply {
 	char		*table;
 	char		*eschema;
 	char		*error;
+	char		*field;		/* of a 400: "table", "where", ... */
 };
 
 int
 sclient_connected(void)
 {
 	return sc_chan != NULL;
+}
+
+/* The definition as shapecache reads it (common/shapereq.h). */
+static void
+sc_encode_req(const struct shape_params *p, uint8_t flags, struct mbuf *m)
+{
+	struct shape_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.table = p->table;
+	q.handle = p->handle;
+	q.flags = flags;
+	q.log_mode = (uint8_t)p->log_mode;
+	q.replica_full = (uint8_t)p->replica_full;
+	q.where = p->where;
+	q.params = p->params;
+	q.nparams = p->nparams;
+	q.columns = p->columns;
+	q.ncolumns = p->ncolumns;
+	shape_req_encode(&q, m);
 }
 
 static void
@@ -61,11 +83,8 @@ sc_send(struct hreq *r)
 		sc_next_id = 1;
 	r->sc_id = sc_next_id;
 	mbuf_init(&m);
-	mbuf_str(&m, r->p.table != NULL ? r->p.table : "");
-	mbuf_str(&m, r->p.handle != NULL ? r->p.handle : "");
-	if (r->sc_kind == HREQ_SC_SHAPE)
-		mbuf_u8(&m, 1);		/* create if missing (§4.3) */
-	mbuf_u8(&m, (uint8_t)r->p.log_mode);
+	sc_encode_req(&r->p, r->sc_kind == HREQ_SC_SHAPE ? SHAPEREQ_CREATE : 0,
+	    &m);
 	if (chan_sendm(sc_chan, r->sc_kind == HREQ_SC_DELETE ?
 	    MSG_SHAPE_DELETE : MSG_SHAPE_REQ, r->sc_id, &m) == 0)
 		r->sc_sent = 1;
@@ -122,9 +141,11 @@ sc_answer_error(struct hreq *r, struct sc_reply *rep)
 	switch (rep->status) {
 	case 400:
 		if (!http_utf8_valid(rep->error, strlen(rep->error)))
-			serve_invalid(r, "table", "is invalid");
+			serve_invalid(r, *rep->field ? rep->field : "table",
+			    "is invalid");
 		else
-			serve_invalid(r, "table", rep->error);
+			serve_invalid(r, *rep->field ? rep->field : "table",
+			    rep->error);
 		break;
 	case 404:
 		serve_must_refetch(r, NULL);
@@ -193,6 +214,7 @@ sc_parse_reply(const struct frame *f, struct sc_reply *rep)
 	rep->table = mr_str(&mr);
 	rep->eschema = mr_str(&mr);
 	rep->error = mr_str(&mr);
+	rep->field = mr_str(&mr);
 	return mr_done(&mr);
 }
 
@@ -204,6 +226,7 @@ sc_reply_free(struct sc_reply *rep)
 	free(rep->table);
 	free(rep->eschema);
 	free(rep->error);
+	free(rep->field);
 }
 
 static void sc_closed(struct chan *, int, void *);

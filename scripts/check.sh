@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check.sh (make check, after the binaries are built): every test.
 #   1. unit tests (Check, fork mode, ASan/UBSan build: bin-san/unit-tests)
-#   2. mandoc -Tlint of the man pages
+#   2. smoke runs of the benchmarks at tiny sizes; mandoc -Tlint of the
+#      man pages
 #   3. npm ci of the end-to-end test dependencies (tests/e2e)
 #   4. one throwaway Postgres for the whole run (under /tmp, fsync off)
 #   5. the end-to-end tests: node --test, one file at a time
@@ -21,6 +22,9 @@ if [[ -x bin-san/unit-tests ]]; then
 else
 	echo "bin-san/unit-tests is missing"; failed+=(unit)
 fi
+
+stage "benchmark smoke runs (bench/, tiny sizes)"
+bin/where-bench 1000 0.05 || failed+=(bench)
 
 stage "mandoc -Tlint man/*.8"
 mandoc -Tlint -Wwarning man/*.8 || failed+=(man)

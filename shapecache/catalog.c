@@ -27,9 +27,13 @@ static const char catalog_sql_cols[] =
     " a.attnotnull, a.atttypmod, "
     " coalesce(array_position(i.indkey::int2[], a.attnum) "
     "   - array_lower(i.indkey::int2[], 1) + 1, 0) "  /* int2vector is 0-based */
-    " , a.attgenerated <> '' "
+    " , a.attgenerated <> '', "
+    " CASE WHEN t.typcategory = 'A' THEN et.typtype ELSE t.typtype END, "
+    " bt.typname, a.atttypid "
     "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_type et ON et.oid = t.typelem "
+    "LEFT JOIN pg_type bt ON bt.oid = CASE WHEN t.typcategory = 'A' "
+    "  THEN et.typbasetype ELSE t.typbasetype END "
     "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
     "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
     "ORDER BY a.attnum";
@@ -134,24 +138,65 @@ catalog_resolve(PGconn *pg, const char *param, struct catalog_table *t, char **e
 	return rc;
 }
 
-/* The §11.2 modifiers for one column. */
+/* The §11.2 modifiers for one column (type = the element type for arrays),
+ * first matching rule; bit/varbit get "length" even for typmod -1, and any
+ * type not named here gets the raw "type_mod". */
 static void
 catalog_modifiers(json_t *o, const char *type, int typmod)
 {
+	/* interval typmod: range bits << 16 | precision (0xffff = none) */
+	static const struct { int bit; const char *name; } ivl[] = {
+		{ 2, "YEAR" }, { 1, "MONTH" }, { 3, "DAY" }, { 10, "HOUR" },
+		{ 11, "MINUTE" }, { 12, "SECOND" },
+	};
+	static const char *const timetypes[] = {
+		"date", "time", "timetz", "timestamp", "timestamptz",
+	};
+	unsigned range = ((unsigned)typmod >> 16) & 0xffff, prec = typmod & 0xffff;
+	const char *first = NULL, *last = NULL;
+	size_t i;
+
+	if ((strcmp(type, "varchar") == 0 || strcmp(type, "text") == 0) &&
+	    typmod > 0) {
+		json_object_set_new(o, "max_length", json_integer(typmod - 4));
+		return;
+	}
+	if (strcmp(type, "bpchar") == 0 && typmod > 0) {
+		json_object_set_new(o, "length", json_integer(typmod - 4));
+		return;
+	}
+	if (strcmp(type, "bit") == 0 || strcmp(type, "varbit") == 0) {
+		json_object_set_new(o, "length", json_integer(typmod));
+		return;
+	}
 	if (typmod < 0)
 		return;
-	if (strcmp(type, "varchar") == 0 && typmod > 4)
-		json_object_set_new(o, "max_length", json_integer(typmod - 4));
-	else if (strcmp(type, "bpchar") == 0 && typmod > 4)
-		json_object_set_new(o, "length", json_integer(typmod - 4));
-	else if (strcmp(type, "bit") == 0 || strcmp(type, "varbit") == 0)
-		json_object_set_new(o, "length", json_integer(typmod));
-	else if (strcmp(type, "numeric") == 0) {
+	if (strcmp(type, "interval") == 0) {
+		for (i = 0; i < sizeof(ivl) / sizeof(ivl[0]); i++)
+			if (range != 0x7fff && (range & (1u << ivl[i].bit))) {
+				first = first != NULL ? first : ivl[i].name;
+				last = ivl[i].name;
+			}
+		if (first != NULL && first == last)
+			json_object_set_new(o, "fields", json_string(first));
+		else if (first != NULL)
+			json_object_set_new(o, "fields", json_sprintf("%s TO %s",
+			    first, last));
+		if (prec != 0xffff)
+			json_object_set_new(o, "precision", json_integer(prec));
+		return;
+	}
+	for (i = 0; i < sizeof(timetypes) / sizeof(timetypes[0]); i++)
+		if (strcmp(type, timetypes[i]) == 0 && typmod > 0) {
+			json_object_set_new(o, "precision", json_integer(typmod));
+			return;
+		}
+	if (strcmp(type, "numeric") == 0) {
 		json_object_set_new(o, "precision", json_integer((typmod - 4) >> 16));
 		json_object_set_new(o, "scale", json_integer((typmod - 4) & 0xffff));
-	} else if (strstr("date time timetz timestamp timestamptz", type) != NULL &&
-	    typmod > 0)
-		json_object_set_new(o, "precision", json_integer(typmod));
+		return;
+	}
+	json_object_set_new(o, "type_mod", json_integer(typmod));
 }
 
 static void
@@ -162,7 +207,7 @@ catalog_column(PGresult *r, int row, json_t *cols, json_t *schema, struct sbuf *
 	int notnull = PQgetvalue(r, row, 3)[0] == 't';
 	int typmod = atoi(PQgetvalue(r, row, 4));
 	int pkpos = atoi(PQgetvalue(r, row, 5)) - 1;
-	json_t *o = json_pack("{s:s}", "type", type);
+	json_t *o = json_pack("{s:s}", "type", type), *c;
 
 	if (dims > 0)
 		json_object_set_new(o, "dims", json_integer(dims));
@@ -172,8 +217,17 @@ catalog_column(PGresult *r, int row, json_t *cols, json_t *schema, struct sbuf *
 		json_object_set_new(o, "not_null", json_true());
 	catalog_modifiers(o, type, typmod);
 	json_object_set_new(schema, name, o);
-	json_array_append_new(cols, json_pack("{s:s,s:s,s:i,s:b}", "name", name,
-	    "type", type, "pk", pkpos, "generated", PQgetvalue(r, row, 6)[0] == 't'));
+	c = json_pack("{s:s,s:s,s:i,s:b}", "name", name, "type", type, "pk",
+	    pkpos, "generated", PQgetvalue(r, row, 6)[0] == 't');
+	if (dims > 0)
+		json_object_set_new(c, "dims", json_integer(dims));
+	if (PQgetvalue(r, row, 7)[0] == 'e')
+		json_object_set_new(c, "enum", json_true());
+	if (!PQgetisnull(r, row, 8))	/* a domain: its base type */
+		json_object_set_new(c, "base", json_string(PQgetvalue(r, row, 8)));
+	json_object_set_new(c, "typoid", json_integer(atoll(PQgetvalue(r, row,
+	    9))));
+	json_array_append_new(cols, c);
 	if (pkpos >= 0) {
 		if (pk->len > 0)
 			sbuf_addc(pk, ',');
@@ -229,17 +283,33 @@ catalog_table_free(struct catalog_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* 0; -1 (*err set); -2 insufficient privilege (*err set). */
 static int
 catalog_exec(PGconn *pg, const char *sql, char **err)
 {
 	PGresult *r = PQexec(pg, sql);
-	int ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
-	    PQresultStatus(r) == PGRES_TUPLES_OK;
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK ? 0 :
+	    state != NULL && strcmp(state, "42501") == 0 ? -2 : -1;
 
-	if (!ok)
+	if (rc != 0)
 		*err = xasprintf("%s", PQresultErrorMessage(r));
 	PQclear(r);
-	return ok ? 0 : -1;
+	return rc;
+}
+
+/* The role may not publish the table: say what the operator can do. */
+static void
+catalog_not_owner(PGconn *pg, const char *pub, const char *sch,
+    const char *tab, char **err)
+{
+	free(*err);
+	*err = xasprintf("Cannot publish table %s.%s: the database role %s "
+	    "does not own it. Make the role its owner (ALTER TABLE %s.%s OWNER "
+	    "TO %s), or let the owner run ALTER PUBLICATION %s ADD TABLE %s.%s "
+	    "and ALTER TABLE %s.%s REPLICA IDENTITY FULL", sch, tab, PQuser(pg),
+	    sch, tab, PQuser(pg), pub, sch, tab, sch, tab);
 }
 
 int
@@ -271,6 +341,10 @@ catalog_publish(struct pg_conn *pg, const char *publication,
 		rc = catalog_exec(pg, sql, err);
 		free(sql);
 	}
+	if (rc == -2)
+		catalog_not_owner(pg, pub, sch, tab, err);
+	if (rc != 0)
+		rc = -1;
 out:
 	PQfreemem(lit);
 	PQfreemem(pub);

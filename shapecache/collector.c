@@ -90,6 +90,7 @@ col_sub_add(const char *handle, const char *schema, const char *table)
 	s->table = xstrdup(table);
 	s->next = col_subs;
 	col_subs = s;
+	col_route_add(s);
 	return s;
 }
 
@@ -313,6 +314,7 @@ col_on_relation(const struct frame *f)
 	rel->frame = xmalloc(f->len);
 	memcpy(rel->frame, f->data, f->len);
 	rel->framelen = f->len;
+	col_route_relation(rel);
 	col_check_relation(rel);
 }
 
@@ -344,22 +346,38 @@ col_on_begin(const struct frame *f)
 	}
 }
 
+struct col_delivery {
+	const struct col_rel	*rel;
+	const struct frame	*f;
+};
+
+static void
+col_deliver(struct col_sub *s, void *arg)
+{
+	const struct col_delivery *d = arg;
+
+	if (!col_sub_join_txn(s))
+		return;
+	col_sub_relation(s, d->rel);
+	col_sub_send(s, d->f->type, d->f->data, d->f->len);
+}
+
+/* A TRUNCATE goes to every shape of the table. */
 static void
 col_route(const struct col_rel *rel, const struct frame *f)
 {
+	struct col_delivery d = { rel, f };
 	struct col_sub *s;
 
-	for (s = col_subs; s != NULL; s = s->next) {
-		if (!col_sub_matches(s, rel) || !col_sub_join_txn(s))
-			continue;
-		col_sub_relation(s, rel);
-		col_sub_send(s, f->type, f->data, f->len);
-	}
+	for (s = col_subs; s != NULL; s = s->next)
+		if (col_sub_matches(s, rel))
+			col_deliver(s, &d);
 }
 
 static void
 col_on_change(const struct frame *f)
 {
+	struct col_delivery d = { NULL, f };
 	struct mreader r;
 	struct col_rel *rel;
 
@@ -368,7 +386,13 @@ col_on_change(const struct frame *f)
 		log_warnx("change outside a transaction or for an unknown relation");
 		return;
 	}
-	col_route(rel, f);
+	d.rel = rel;
+	if (col_route_change(rel, f, col_deliver, &d) == -1) {
+		/* the consumers judge it (and fail loudly if it is bad) */
+		log_warnx("CHANGE for \"%s\".\"%s\" not understood; sent to "
+		    "every shape of the table", rel->schema, rel->table);
+		col_route(rel, f);
+	}
 }
 
 static void
@@ -487,10 +511,13 @@ col_on_subscribe(struct chan *c, const struct frame *f)
 		log_warnx("consumer %s subscribed twice; replacing", handle);
 		chan_set_arg(s->chan, NULL);
 	}
-	free(s->schema);
-	free(s->table);
-	s->schema = xstrdup(schema);
-	s->table = xstrdup(table);
+	if (strcmp(s->schema, schema) != 0 || strcmp(s->table, table) != 0) {
+		free(s->schema);
+		free(s->table);
+		s->schema = xstrdup(schema);
+		s->table = xstrdup(table);
+		col_route_add(s);
+	}
 	s->chan = c;
 	chan_set_arg(c, s);
 	s->nseen = 0;

@@ -19,6 +19,9 @@ struct col_rel {
 	char		*table;
 	uint8_t		*frame;		/* the RELATION payload, forwarded as is */
 	uint32_t	 framelen;
+	char		**colnames;	/* its columns, in pgoutput order */
+	uint32_t	*coltypes;	/* and their type oids */
+	uint16_t	 ncols;
 	struct col_rel	*next;
 };
 
@@ -46,7 +49,10 @@ struct col_sub {
 	int		 joining;	/* subscribed mid-transaction */
 	int		 in_txn;	/* got this transaction's BEGIN */
 	uint32_t	 relid;		/* the table's oid when created (0: unknown) */
-	char		*columns;	/* its published columns: "a\nb\n" */
+	char		*columns;	/* the columns it depends on: "name\toid\n"
+					 * (oid 0: unknown) */
+	int		 all_columns;	/* selects every column */
+	struct col_route_sub *rt;	/* collector_route.c */
 	struct col_sub	*next;
 };
 
@@ -62,6 +68,23 @@ struct col_sub *col_sub_add(const char *handle, const char *schema,
 int col_sub_matches(const struct col_sub *, const struct col_rel *);
 void col_queue_release(uint64_t seq);
 void col_advance(void);
+
+/* collector_route.c */
+struct meta_shape;
+/* Registers a shape under its table (again after its schema/table
+ * changed); it takes every change until its identity is known. */
+void col_route_add(struct col_sub *);
+/* The shape's columns and WHERE from meta.db: compiled and indexed. */
+void col_route_identity(struct col_sub *, const struct meta_shape *);
+void col_route_remove(struct col_sub *);
+/* 1 when the shape's WHERE references its column number col. */
+int col_route_uses(const struct col_sub *, size_t col);
+/* A RELATION arrived: its column names (rel->colnames). */
+void col_route_relation(struct col_rel *);
+/* Calls fn(s, arg) once for every shape the MSG_CHANGE f must reach.
+ * 0, or -1 when the frame is malformed. */
+int col_route_change(const struct col_rel *, const struct frame *,
+    void (*fn)(struct col_sub *, void *), void *arg);
 
 /* collector_inval.c */
 void col_load_shapes(void);

@@ -23,21 +23,30 @@ static struct sqlite3 *col_db;		/* meta.db: shape relids and columns */
 static char **col_invalid;		/* "handle\0reason" to report */
 static size_t col_ninvalid;
 
-/* "a\nb\n": the shape's non-generated columns (what pgoutput publishes). */
+/* The columns a shape depends on, "name\toid\n" (see collector_int.h):
+ * every published (non-generated) column of an all-column shape, else the
+ * selected ones and those its WHERE references. */
 static char *
-col_published_columns(const char *columns_json)
+col_depends(struct col_sub *s, const char *columns_json)
 {
 	json_t *cols = json_loads(columns_json, 0, NULL), *c;
 	struct sbuf b;
 	size_t i;
 
+	s->all_columns = 1;
+	json_array_foreach(cols, i, c)
+		if (json_is_false(json_object_get(c, "sel")))
+			s->all_columns = 0;
 	sbuf_init(&b);
 	sbuf_add(&b, "", 0);
 	json_array_foreach(cols, i, c) {
-		if (json_is_true(json_object_get(c, "generated")))
+		if (json_is_true(json_object_get(c, "generated")) ||
+		    (json_is_false(json_object_get(c, "sel")) &&
+		    !col_route_uses(s, i)))
 			continue;
 		sbuf_adds(&b, json_string_value(json_object_get(c, "name")) ?: "");
-		sbuf_addc(&b, '\n');
+		sbuf_addf(&b, "\t%lld\n", (long long)json_integer_value(
+		    json_object_get(c, "typoid")));
 	}
 	json_decref(cols);
 	return b.p;
@@ -47,8 +56,9 @@ static void
 col_sub_identity(struct col_sub *s, const struct meta_shape *m)
 {
 	s->relid = m->relid;
+	col_route_identity(s, m);
 	free(s->columns);
-	s->columns = col_published_columns(m->columns);
+	s->columns = col_depends(s, m->columns);
 }
 
 static int
@@ -133,33 +143,33 @@ col_invalidate_rel(const struct col_rel *rel)
 			col_invalidate(s, "table truncated");
 }
 
-/* The published column names of a RELATION payload, "a\nb\n". */
-static char *
-col_rel_columns(const uint8_t *d, size_t n)
+/* Why the relation no longer fits the shape's columns, or NULL. */
+static const char *
+col_columns_changed(const struct col_sub *s, const struct col_rel *rel)
 {
-	struct mreader r;
-	struct sbuf b;
-	uint16_t ncols, i;
-	char *name;
+	const char *p = s->columns, *tab, *nl;
+	size_t n = 0, len;
+	uint16_t i;
+	unsigned long oid;
 
-	mr_init(&r, d, n);
-	(void)mr_u32(&r);
-	free(mr_str(&r));
-	free(mr_str(&r));
-	(void)mr_u8(&r);
-	ncols = mr_u16(&r);
-	sbuf_init(&b);
-	sbuf_add(&b, "", 0);
-	for (i = 0; i < ncols && !r.err; i++) {
-		(void)mr_u8(&r);
-		name = mr_str(&r);
-		sbuf_adds(&b, name);
-		sbuf_addc(&b, '\n');
-		free(name);
-		(void)mr_u32(&r);
-		(void)mr_i32(&r);
+	for (; (tab = strchr(p, '\t')) != NULL; p = nl + 1, n++) {
+		nl = strchr(tab, '\n');
+		len = (size_t)(tab - p);
+		oid = strtoul(tab + 1, NULL, 10);
+		for (i = 0; i < rel->ncols; i++)
+			if (strlen(rel->colnames[i]) == len &&
+			    memcmp(rel->colnames[i], p, len) == 0)
+				break;
+		if (i == rel->ncols)
+			return "columns dropped or renamed";
+		if (oid != 0 && rel->coltypes[i] != oid)
+			return "column type changed";
+		if (nl == NULL)
+			break;
 	}
-	return b.p;
+	if (s->all_columns && n != rel->ncols)
+		return "columns added, dropped or renamed";
+	return NULL;
 }
 
 /* Schema changes a RELATION message reveals (§4.5). */
@@ -167,7 +177,7 @@ void
 col_check_relation(const struct col_rel *rel)
 {
 	struct col_sub *s;
-	char *cols = NULL;
+	const char *why;
 	int same_name;
 
 	for (s = col_subs; s != NULL; s = s->next) {
@@ -178,14 +188,11 @@ col_check_relation(const struct col_rel *rel)
 			col_invalidate(s, "table renamed");
 		} else if (same_name && s->relid != rel->relid) {
 			col_invalidate(s, "table dropped and re-created");
-		} else if (same_name && s->columns != NULL) {
-			if (cols == NULL)
-				cols = col_rel_columns(rel->frame, rel->framelen);
-			if (strcmp(cols, s->columns) != 0)
-				col_invalidate(s, "columns added, dropped or renamed");
+		} else if (same_name && s->columns != NULL &&
+		    (why = col_columns_changed(s, rel)) != NULL) {
+			col_invalidate(s, why);
 		}
 	}
-	free(cols);
 }
 
 /* ---- shapecache ---- */
@@ -193,6 +200,7 @@ col_check_relation(const struct col_rel *rel)
 static void
 col_sub_free(struct col_sub *s)
 {
+	col_route_remove(s);
 	free(s->handle);
 	free(s->schema);
 	free(s->table);

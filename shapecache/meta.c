@@ -29,11 +29,14 @@ static const char meta_schema[] =
  * files at open ("duplicate column" means it is there already). */
 static const char *const meta_migrations[] = {
 	"ALTER TABLE shapes ADD COLUMN log_mode INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE shapes ADD COLUMN where_text TEXT NOT NULL DEFAULT ''",
+	"ALTER TABLE shapes ADD COLUMN params TEXT NOT NULL DEFAULT '[]'",
+	"ALTER TABLE shapes ADD COLUMN replica INTEGER NOT NULL DEFAULT 0",
 };
 
 #define META_COLS "handle, schema_name, table_name, relid, columns, " \
     "electric_schema, definition, state, snapshot_xmin, snapshot_started, " \
-    "latest_tx, latest_op, created_us, log_mode"
+    "latest_tx, latest_op, created_us, log_mode, where_text, params, replica"
 
 static int
 meta_migrate(sqlite3 *db, char **err)
@@ -90,6 +93,8 @@ meta_shape_free(struct meta_shape *s)
 	free(s->electric_schema);
 	free(s->definition);
 	free(s->state);
+	free(s->where_text);
+	free(s->params);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -130,6 +135,9 @@ meta_row(sqlite3_stmt *st, struct meta_shape *s)
 	s->latest_op = (uint64_t)sqlite3_column_int64(st, 11);
 	s->created_us = (uint64_t)sqlite3_column_int64(st, 12);
 	s->log_mode = sqlite3_column_int(st, 13);
+	s->where_text = meta_col_str(st, 14);
+	s->params = meta_col_str(st, 15);
+	s->replica_full = sqlite3_column_int(st, 16);
 }
 
 int
@@ -176,7 +184,7 @@ meta_shape_insert(struct sqlite3 *db, const struct meta_shape *s)
 	sqlite3_stmt *st;
 
 	if ((st = meta_prepare(db, "INSERT INTO shapes (" META_COLS
-	    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) == NULL)
+	    ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, s->handle, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->schema_name, -1, SQLITE_STATIC);
@@ -192,6 +200,10 @@ meta_shape_insert(struct sqlite3 *db, const struct meta_shape *s)
 	sqlite3_bind_int64(st, 12, (sqlite3_int64)s->latest_op);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)s->created_us);
 	sqlite3_bind_int(st, 14, s->log_mode);
+	sqlite3_bind_text(st, 15, s->where_text ? s->where_text : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 16, s->params ? s->params : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 17, s->replica_full);
 	return meta_done(db, st, "insert");
 }
 

@@ -11,7 +11,12 @@
  *   state TEXT ("creating", "active", "deleted"),
  *   snapshot_xmin INTEGER, snapshot_started INTEGER (0/1),
  *   latest_tx INTEGER, latest_op INTEGER, created_us INTEGER,
- *   log_mode INTEGER (0 full, 1 changes_only: the snapshot holds no rows).
+ *   log_mode INTEGER (0 full, 1 changes_only: the snapshot holds no rows),
+ *   where_text TEXT (the request's WHERE, "" = none), params TEXT (JSON
+ *   array of the $N values), replica INTEGER (1 = replica=full).
+ * The columns JSON entries also carry "sel":false for columns the shape
+ * does not select, "dims" for arrays, "enum":true and "base" (a domain's
+ * base type), "generated":true.
  * Table kv: key TEXT PK, value TEXT (replication state: system id, ...).
  */
 #ifndef ELECTRICD_META_H
@@ -38,6 +43,9 @@ struct meta_shape {
 	uint64_t	 latest_op;
 	uint64_t	 created_us;
 	int		 log_mode;		/* 0 full, 1 changes_only */
+	char		*where_text;		/* "" = none */
+	char		*params;		/* JSON array of strings */
+	int		 replica_full;
 };
 
 /* Opens (creating the schema if needed). NULL on failure (logged). */

@@ -31,7 +31,9 @@
 #include "msg.h"
 #include "proc.h"
 #include "roles.h"
+#include "shapedef.h"
 #include "shapelog.h"
+#include "shapereq.h"
 
 #define SC_NAME_CACHE_MS 10000
 #define SC_RETRY_MS	 200
@@ -148,15 +150,6 @@ sc_pg_conn(void)
 	return sc_pg;
 }
 
-/* The identity of a whole-table shape (PROTOCOL.md §4.1). */
-static char *
-sc_definition(const struct catalog_table *t, int log_mode)
-{
-	return xasprintf("v1|%u|\"%s\".\"%s\"|pk=%s|cols=*|replica=default|log=%s",
-	    t->relid, t->schema, t->table, t->pk,
-	    log_mode ? "changes_only" : "full");
-}
-
 static char *
 sc_new_handle(const char *def)
 {
@@ -173,9 +166,9 @@ sc_new_handle(const char *def)
 }
 
 static struct sc_shape *
-sc_create(const struct catalog_table *t, const char *def, int log_mode,
-    char **err)
+sc_create(const struct catalog_table *t, const struct shapedef *d, char **err)
 {
+	const char *def = d->definition;
 	struct meta_shape m;
 	struct sc_shape *s;
 	char *handle;
@@ -188,19 +181,23 @@ sc_create(const struct catalog_table *t, const char *def, int log_mode,
 	m.schema_name = t->schema;
 	m.table_name = t->table;
 	m.relid = t->relid;
-	m.columns = t->columns;
-	m.electric_schema = t->electric_schema;
+	m.columns = d->columns;
+	m.electric_schema = d->electric_schema;
 	m.definition = (char *)def;
 	m.state = "creating";
 	m.created_us = now_us();
-	m.log_mode = log_mode;
+	m.log_mode = d->log_mode;
+	m.where_text = d->where_text;
+	m.params = d->params;
+	m.replica_full = d->replica_full;
 	if (meta_shape_insert(sc_db, &m) == -1) {
 		*err = xstrdup("cannot record the shape in meta.db");
 		free(handle);
 		return NULL;
 	}
-	s = sc_add(handle, def, t->schema, t->table, t->electric_schema, t->relid);
-	log_info("created shape %s for \"%s\".\"%s\"", handle, t->schema, t->table);
+	s = sc_add(handle, def, t->schema, t->table, d->electric_schema, t->relid);
+	log_info("created shape %s for \"%s\".\"%s\"%s%s", handle, t->schema,
+	    t->table, *d->where_sql ? " where " : "", d->where_sql);
 	free(handle);
 	sc_spawn(s->handle);
 	return s;
@@ -240,21 +237,22 @@ sc_name_remember(const char *param, const char *def)
 
 static void sc_drop_recreated(const struct catalog_table *);
 struct sc_answer;
-static void sc_resolve_catalog(const char *, const char *, int, int,
+static void sc_resolve_catalog(const struct shape_req *, const char *,
     struct sc_answer *);
 
 struct sc_answer {
 	int		 status;
 	const struct sc_shape *shape;
 	char		*error;
+	char		*field;		/* of a 400 */
 };
 
-/* Finds (or creates) the shape for a table parameter and log mode. */
+/* Finds (or creates, with SHAPEREQ_CREATE) the shape of a definition. */
 static void
-sc_resolve(const char *param, int create, int log_mode, struct sc_answer *a)
+sc_resolve(const struct shape_req *q, struct sc_answer *a)
 {
 	const char *cached;
-	char *key = xasprintf("%d|%s", log_mode, param);
+	char *key = shape_req_key(q);
 
 	cached = sc_name_lookup(key);
 	if (cached != NULL && (a->shape = sc_find_def(cached)) != NULL) {
@@ -262,16 +260,17 @@ sc_resolve(const char *param, int create, int log_mode, struct sc_answer *a)
 		free(key);
 		return;
 	}
-	sc_resolve_catalog(param, key, create, log_mode, a);
+	sc_resolve_catalog(q, key, a);
 	free(key);
 }
 
 static void
-sc_resolve_catalog(const char *param, const char *key, int create,
-    int log_mode, struct sc_answer *a)
+sc_resolve_catalog(const struct shape_req *q, const char *key,
+    struct sc_answer *a)
 {
+	const char *param = q->table;
 	struct catalog_table t;
-	char *def;
+	struct shapedef d;
 
 	if (sc_pg_conn() == NULL) {
 		a->status = 503;
@@ -294,42 +293,43 @@ sc_resolve_catalog(const char *param, const char *key, int create,
 		break;
 	}
 	sc_drop_recreated(&t);
-	def = sc_definition(&t, log_mode);
-	sc_name_remember(key, def);
-	a->shape = sc_find_def(def);
-	if (a->shape == NULL && create &&
-	    (a->shape = sc_create(&t, def, log_mode, &a->error)) == NULL) {
+	if (shapedef_build(&t, q, &d, &a->field, &a->error) == -1) {
+		a->status = 400;
+		catalog_table_free(&t);
+		return;
+	}
+	sc_name_remember(key, d.definition);
+	a->shape = sc_find_def(d.definition);
+	if (a->shape == NULL && (q->flags & SHAPEREQ_CREATE) &&
+	    (a->shape = sc_create(&t, &d, &a->error)) == NULL) {
 		log_warnx("creating a shape on %s failed: %s", param, a->error);
-		free(a->error);
-		a->error = xstrdup("Failed to create shape, please retry");
+		if (strncmp(a->error, "Cannot publish table ", 21) != 0) {
+			free(a->error);
+			a->error = xstrdup("Failed to create shape, please retry");
+		}
 		a->status = 503;
 	} else {
 		a->status = a->shape != NULL ? 200 : 404;
 	}
-	free(def);
+	shapedef_free(&d);
 	catalog_table_free(&t);
 }
 
 static void
 sc_on_shape_req(struct chan *c, const struct frame *f)
 {
-	struct sc_answer a = { 0, NULL, NULL };
-	struct mreader r;
+	struct sc_answer a = { 0, NULL, NULL, NULL };
+	struct shape_req q;
 	struct mbuf m;
-	char *param, *handle;
-	uint8_t flags, log_mode;
+	const char *handle;
 
-	mr_init(&r, f->data, f->len);
-	param = mr_str(&r);
-	handle = mr_str(&r);
-	flags = mr_u8(&r);
-	log_mode = r.off < r.len ? mr_u8(&r) : 0;
-	if (r.err) {
+	if (shape_req_decode(f->data, f->len, &q) == -1) {
 		a.status = 400;
 		a.error = xstrdup("malformed request");
 	} else {
-		sc_resolve(param, flags & 1, log_mode != 0, &a);
+		sc_resolve(&q, &a);
 	}
+	handle = q.handle != NULL ? q.handle : "";
 	mbuf_init(&m);
 	mbuf_u16(&m, (uint16_t)a.status);
 	mbuf_u8(&m, a.shape != NULL && *handle && strcmp(handle, a.shape->handle) == 0);
@@ -338,12 +338,13 @@ sc_on_shape_req(struct chan *c, const struct frame *f)
 	mbuf_str(&m, a.shape ? a.shape->table : "");
 	mbuf_str(&m, a.shape ? a.shape->electric_schema : "");
 	mbuf_str(&m, a.error ? a.error : "");
+	mbuf_str(&m, a.field ? a.field : "");
 	if (chan_sendm(c, MSG_SHAPE_REPLY, f->id, &m) == -1)
 		log_debug("http went away");
 	mbuf_free(&m);
 	free(a.error);
-	free(param);
-	free(handle);
+	free(a.field);
+	shape_req_free(&q);
 }
 
 /* ---- deletion: DELETE /v1/shape and invalidation ---- */
@@ -431,10 +432,10 @@ sc_delete_reply(struct chan *c, uint32_t id, int status, const char *msg)
 /* Finds the shape a DELETE names: by definition (table [+ handle]) or by
  * handle alone.  Returns the reply status; 200 means *out is set. */
 static int
-sc_delete_target(const char *table, const char *handle, int log_mode,
-    struct sc_shape **out, char **msg)
+sc_delete_target(const struct shape_req *q, struct sc_shape **out, char **msg)
 {
-	struct sc_answer a = { 0, NULL, NULL };
+	struct sc_answer a = { 0, NULL, NULL, NULL };
+	const char *table = q->table, *handle = q->handle;
 
 	*out = NULL;
 	if (*table == '\0' && *handle == '\0') {
@@ -445,7 +446,8 @@ sc_delete_target(const char *table, const char *handle, int log_mode,
 	if (*table == '\0') {
 		*out = sc_find_handle(handle);
 	} else {
-		sc_resolve(table, 0, log_mode, &a);
+		sc_resolve(q, &a);
+		free(a.field);
 		if (a.status != 200 && a.status != 404) {
 			*msg = a.error ? a.error : xstrdup("");
 			return a.status;
@@ -471,24 +473,25 @@ sc_delete_target(const char *table, const char *handle, int log_mode,
 static void
 sc_on_shape_delete(struct chan *c, const struct frame *f)
 {
-	struct sc_shape *s;
-	struct mreader r;
-	char *table, *handle, *msg = NULL;
-	int log_mode, status;
+	struct sc_shape *s = NULL;
+	struct shape_req q;
+	char *msg = NULL;
+	int status;
 
-	mr_init(&r, f->data, f->len);
-	table = mr_str(&r);
-	handle = mr_str(&r);
-	log_mode = mr_u8(&r) != 0;
-	status = sc_delete_target(table, handle, log_mode, &s, &msg);
+	if (shape_req_decode(f->data, f->len, &q) == -1) {
+		status = 400;
+		msg = xstrdup("malformed request");
+	} else {
+		q.flags = 0;
+		status = sc_delete_target(&q, &s, &msg);
+		shape_req_free(&q);
+	}
 	if (status == 200) {
 		sc_delete(s, "deleted by request");
 		status = 202;
 	}
 	sc_delete_reply(c, f->id, status, msg ? msg : "");
 	free(msg);
-	free(table);
-	free(handle);
 }
 
 /* ---- schema reconciliation (PROTOCOL.md §4.5) ---- */

@@ -37,6 +37,7 @@
 #include "msg.h"
 #include "offset.h"
 #include "shapelog.h"
+#include "shapereq.h"
 #include "sup.h"
 
 #define CTL_META_BUSY_MS	250
@@ -291,6 +292,7 @@ ctl_delete_send(struct ctl_delete *d)
 {
 	struct timeval tv = { CTL_DELETE_TIMEOUT_S, 0 };
 	char *path = config_sock_path("shapecache");
+	struct shape_req q;
 	struct mbuf m;
 	int fd, rc;
 
@@ -302,10 +304,11 @@ ctl_delete_send(struct ctl_delete *d)
 	    ctl_delete_frame, ctl_delete_close, d);
 	if (d->chan == NULL)
 		return -1;
+	memset(&q, 0, sizeof(q));
+	q.table = (char *)"";		/* by handle only */
+	q.handle = d->handle;
 	mbuf_init(&m);
-	mbuf_str(&m, "");		/* by handle only */
-	mbuf_str(&m, d->handle);
-	mbuf_u8(&m, 0);
+	shape_req_encode(&q, &m);
 	rc = chan_sendm(d->chan, MSG_SHAPE_DELETE, CTL_DELETE_ID, &m);
 	mbuf_free(&m);
 	d->timer = evtimer_new(control_evbase(), ctl_delete_timeout, d);

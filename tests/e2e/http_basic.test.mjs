@@ -142,18 +142,22 @@ scenario('7: table name errors', async () => {
   assert400(await shapeGet(E, { offset: '-1' }), 'table', ["can't be blank"]);
 });
 
-scenario('not yet supported: where, columns, replica=full, params → 400', async () => {
+scenario('2.2 stage 8: where, columns and params errors name their parameter', async () => {
   const cases = [
-    ['where', { where: 'id > 1' }],
-    ['columns', { columns: '"id","title"' }],
-    ['replica', { replica: 'full' }],
-    ['params', { 'params[1]': 'x' }],
+    ['where', { where: 'nope > 1' }, 'At location 0: unknown reference nope'],
+    ['where', { where: 'id +' }, undefined],
+    ['columns', { columns: '"id",' }, 'Invalid zero-length delimited identifier'],
+    ['columns', { columns: 'title' }, 'The list of columns must include all primary key columns, missing: id'],
+    ['params', { where: 'id = $1', 'params[2]': 'x' }, 'Parameters must be numbered sequentially, starting from 1'],
+    ['params', { 'params[x]': '1' }, 'Parameters can only use numbers as keys'],
   ];
-  for (const [field, extra] of cases) {
+  for (const [field, extra, msg] of cases) {
     const r = await shapeGet(E, { table: 'items', offset: '-1', ...extra });
-    assert.equal(r.status, 400, `${field}: ${r.status} ${r.text}`);
-    assert.equal(r.body?.message, 'Invalid request', `${field}: ${r.text}`);
-    assert.ok(r.body?.errors && field in r.body.errors, `${field} reported: ${r.text}`);
+    const what = `${field} ${JSON.stringify(extra)}`;
+    assert.equal(r.status, 400, `${what}: ${r.status} ${r.text}`);
+    assert.equal(r.body?.message, 'Invalid request', `${what}: ${r.text}`);
+    assert.deepEqual(Object.keys(r.body?.errors ?? {}), [field], `${what}: ${r.text}`);
+    if (msg) assert.deepEqual(r.body.errors[field], [msg], what);
     assert.equal(r.headers['cache-control'], 'no-store');
   }
 });

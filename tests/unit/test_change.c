@@ -1,6 +1,8 @@
 /*
  * test_change: the exact JSON of change messages (change.h, PROTOCOL.md
- * §6.1/§6.4), byte for byte, and the snapshot's txid parsing.
+ * §6.1/§6.4), byte for byte: every row of the §6.4 table x replica mode x
+ * column projection, PK-less tables, TOAST fill; and the snapshot's txid
+ * parsing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +66,8 @@ static int
 enc(const struct change_shape *sh, char op, const struct change_val *old,
     int full, const struct change_val *nw, struct outs *o)
 {
-	return change_encode(sh, &src, op, old, full, nw, o->m);
+	return change_encode(sh, &src, op, old, full, nw,
+	    CHANGE_IN_OLD | CHANGE_IN_NEW, o->m);
 }
 
 START_TEST(insert_and_last)
@@ -340,6 +343,283 @@ START_TEST(shape_columns)
 }
 END_TEST
 
+/* ---- §6.4 table x replica mode x projection ---- */
+
+static const struct change_val r_a[] = { T("1"), T("hello"), N };
+static const struct change_val r_title[] = { T("1"), T("world"), N };
+static const struct change_val r_done[] = { T("1"), T("hello"), T("t") };
+static const struct change_val r_pk[] = { T("2"), T("hello"), N };
+static const struct change_val r_toast[] = { T("1"), U, T("t") };
+static const struct change_val r_toastpk[] = { T("2"), U, N };
+static const struct change_val r_keyonly[] = { T("1"), N, N };
+
+#define BOTH (CHANGE_IN_OLD | CHANGE_IN_NEW)
+#define M(key, op, val, pos, tail) "{\"key\":\"" key "\",\"value\":{" val \
+    "}" tail ",\"headers\":{\"operation\":\"" #op "\"," HDR(op, pos)
+#define V_ALL "\"id\":\"1\",\"title\":\"hello\",\"done\":null"
+#define V_SEL "\"id\":\"1\",\"title\":\"hello\""
+#define V2_ALL "\"id\":\"2\",\"title\":\"hello\",\"done\":null"
+#define V2_SEL "\"id\":\"2\",\"title\":\"hello\""
+#define KC_TO ",\"key_change_to\":\"" KEY2 "\"}}"
+#define KC_FROM ",\"key_change_from\":\"" KEY1 "\"}}"
+#define OLD(v) ",\"old_value\":{" v "}"
+
+/* full: replica=full; sel: columns="id","title" (done not selected). */
+static const struct {
+	int				 full, sel;
+	char				 op;
+	int				 in;
+	const struct change_val		*old, *nw;
+	int				 oldfull, n;
+	const char			*want0, *want1;
+} cases64[] = {
+	/* insert / snapshot row: all selected columns */
+	{ 0, 0, 'I', CHANGE_IN_NEW, NULL, r_a, 1, 1,
+	  M(KEY1, insert, V_ALL, 4, "") "}}", NULL },
+	{ 0, 1, 'I', CHANGE_IN_NEW, NULL, r_a, 1, 1,
+	  M(KEY1, insert, V_SEL, 4, "") "}}", NULL },
+	{ 1, 0, 'I', CHANGE_IN_NEW, NULL, r_a, 1, 1,
+	  M(KEY1, insert, V_ALL, 4, "") "}}", NULL },
+	{ 1, 1, 'I', CHANGE_IN_NEW, NULL, r_a, 1, 1,
+	  M(KEY1, insert, V_SEL, 4, "") "}}", NULL },
+	/* update, PK unchanged, a selected column changed */
+	{ 0, 0, 'U', BOTH, r_a, r_title, 1, 1, M(KEY1, update,
+	  "\"id\":\"1\",\"title\":\"world\"", 4, "") "}}", NULL },
+	{ 0, 1, 'U', BOTH, r_a, r_title, 1, 1, M(KEY1, update,
+	  "\"id\":\"1\",\"title\":\"world\"", 4, "") "}}", NULL },
+	{ 1, 0, 'U', BOTH, r_a, r_title, 1, 1, M(KEY1, update,
+	  "\"id\":\"1\",\"title\":\"world\",\"done\":null", 4,
+	  OLD("\"title\":\"hello\"")) "}}", NULL },
+	{ 1, 1, 'U', BOTH, r_a, r_title, 1, 1, M(KEY1, update,
+	  "\"id\":\"1\",\"title\":\"world\"", 4,
+	  OLD("\"title\":\"hello\"")) "}}", NULL },
+	/* update changing only an unselected column: dropped */
+	{ 0, 0, 'U', BOTH, r_a, r_done, 1, 1, M(KEY1, update,
+	  "\"id\":\"1\",\"done\":\"t\"", 4, "") "}}", NULL },
+	{ 0, 1, 'U', BOTH, r_a, r_done, 1, 0, NULL, NULL },
+	{ 1, 0, 'U', BOTH, r_a, r_done, 1, 1, M(KEY1, update,
+	  "\"id\":\"1\",\"title\":\"hello\",\"done\":\"t\"", 4,
+	  OLD("\"done\":null")) "}}", NULL },
+	{ 1, 1, 'U', BOTH, r_a, r_done, 1, 0, NULL, NULL },
+	/* update changing nothing: dropped */
+	{ 0, 0, 'U', BOTH, r_a, r_a, 1, 0, NULL, NULL },
+	{ 1, 0, 'U', BOTH, r_a, r_a, 1, 0, NULL, NULL },
+	/* delete: PK columns, or the full old row with replica=full */
+	{ 0, 0, 'D', CHANGE_IN_OLD, r_a, NULL, 1, 1,
+	  M(KEY1, delete, "\"id\":\"1\"", 4, "") "}}", NULL },
+	{ 0, 1, 'D', CHANGE_IN_OLD, r_a, NULL, 1, 1,
+	  M(KEY1, delete, "\"id\":\"1\"", 4, "") "}}", NULL },
+	{ 1, 0, 'D', CHANGE_IN_OLD, r_a, NULL, 1, 1,
+	  M(KEY1, delete, V_ALL, 4, "") "}}", NULL },
+	{ 1, 1, 'D', CHANGE_IN_OLD, r_a, NULL, 1, 1,
+	  M(KEY1, delete, V_SEL, 4, "") "}}", NULL },
+	/* replica=full, but the old tuple only has the key columns */
+	{ 1, 0, 'D', CHANGE_IN_OLD, r_keyonly, NULL, 0, 1,
+	  M(KEY1, delete, "\"id\":\"1\"", 4, "") "}}", NULL },
+	/* update whose PK changed: delete (delete rule) + insert (full) */
+	{ 0, 0, 'U', BOTH, r_a, r_pk, 1, 2,
+	  M(KEY1, delete, "\"id\":\"1\"", 4, "") KC_TO,
+	  M(KEY2, insert, V2_ALL, 5, "") KC_FROM },
+	{ 0, 1, 'U', BOTH, r_a, r_pk, 1, 2,
+	  M(KEY1, delete, "\"id\":\"1\"", 4, "") KC_TO,
+	  M(KEY2, insert, V2_SEL, 5, "") KC_FROM },
+	{ 1, 0, 'U', BOTH, r_a, r_pk, 1, 2,
+	  M(KEY1, delete, V_ALL, 4, "") KC_TO,
+	  M(KEY2, insert, V2_ALL, 5, "") KC_FROM },
+	{ 1, 1, 'U', BOTH, r_a, r_pk, 1, 2,
+	  M(KEY1, delete, V_SEL, 4, "") KC_TO,
+	  M(KEY2, insert, V2_SEL, 5, "") KC_FROM },
+	/* update leaving the WHERE: delete of the old row (delete rule) */
+	{ 0, 0, 'U', CHANGE_IN_OLD, r_a, r_title, 1, 1,
+	  M(KEY1, delete, "\"id\":\"1\"", 4, "") "}}", NULL },
+	{ 1, 0, 'U', CHANGE_IN_OLD, r_a, r_title, 1, 1,
+	  M(KEY1, delete, V_ALL, 4, "") "}}", NULL },
+	{ 1, 1, 'U', CHANGE_IN_OLD, r_a, r_title, 1, 1,
+	  M(KEY1, delete, V_SEL, 4, "") "}}", NULL },
+	{ 1, 0, 'U', CHANGE_IN_OLD, r_a, r_pk, 1, 1,
+	  M(KEY1, delete, V_ALL, 4, "") "}}", NULL },
+	/* ... without an old tuple: the key comes from the new row */
+	{ 1, 0, 'U', CHANGE_IN_OLD, NULL, r_title, 0, 1,
+	  M(KEY1, delete, "\"id\":\"1\"", 4, "") "}}", NULL },
+	/* update entering the WHERE: insert of the full new row */
+	{ 0, 0, 'U', CHANGE_IN_NEW, r_title, r_a, 1, 1,
+	  M(KEY1, insert, V_ALL, 4, "") "}}", NULL },
+	{ 0, 1, 'U', CHANGE_IN_NEW, r_title, r_a, 1, 1,
+	  M(KEY1, insert, V_SEL, 4, "") "}}", NULL },
+	{ 1, 0, 'U', CHANGE_IN_NEW, r_a, r_pk, 1, 1,
+	  M(KEY2, insert, V2_ALL, 4, "") "}}", NULL },
+	/* ... an unchanged selected column entering: still inserted */
+	{ 0, 1, 'U', CHANGE_IN_NEW, r_done, r_a, 1, 1,
+	  M(KEY1, insert, V_SEL, 4, "") "}}", NULL },
+	/* update outside the shape before and after: nothing */
+	{ 0, 0, 'U', 0, r_a, r_title, 1, 0, NULL, NULL },
+	{ 1, 0, 'U', 0, r_a, r_pk, 1, 0, NULL, NULL },
+	/* TOAST: unchanged values filled from the old row before diffing */
+	{ 0, 0, 'U', BOTH, r_a, r_toast, 1, 1,
+	  M(KEY1, update, "\"id\":\"1\",\"done\":\"t\"", 4, "") "}}", NULL },
+	{ 1, 0, 'U', BOTH, r_a, r_toast, 1, 1, M(KEY1, update,
+	  "\"id\":\"1\",\"title\":\"hello\",\"done\":\"t\"", 4,
+	  OLD("\"done\":null")) "}}", NULL },
+	{ 1, 1, 'U', BOTH, r_a, r_toast, 1, 0, NULL, NULL },
+	{ 0, 0, 'U', CHANGE_IN_NEW, r_title, r_toast, 1, 1, M(KEY1, insert,
+	  "\"id\":\"1\",\"title\":\"world\",\"done\":\"t\"", 4, "") "}}", NULL },
+	{ 1, 1, 'U', BOTH, r_a, r_toastpk, 1, 2,
+	  M(KEY1, delete, V_SEL, 4, "") KC_TO,
+	  M(KEY2, insert, V2_SEL, 5, "") KC_FROM },
+	/* no full old tuple: nothing to diff, all selected columns, TOAST
+	 * values left out */
+	{ 0, 0, 'U', BOTH, NULL, r_title, 0, 1, M(KEY1, update,
+	  "\"id\":\"1\",\"title\":\"world\",\"done\":null", 4, "") "}}", NULL },
+	{ 1, 1, 'U', BOTH, r_keyonly, r_toast, 0, 1, M(KEY1, update,
+	  "\"id\":\"1\"", 4, "") "}}", NULL },
+};
+
+static void
+items_shape(struct change_shape *sh, int full, int sel)
+{
+	char *err = NULL;
+
+	ck_assert_int_eq(change_shape_init(sh, "public", "items",
+	    sel ? "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0,\"sel\":true},"
+	    "{\"name\":\"title\",\"type\":\"text\",\"pk\":-1},"
+	    "{\"name\":\"done\",\"type\":\"bool\",\"pk\":-1,\"sel\":false}]"
+	    : "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0},"
+	    "{\"name\":\"title\",\"type\":\"text\",\"pk\":-1},"
+	    "{\"name\":\"done\",\"type\":\"bool\",\"pk\":-1}]", &err), 0);
+	sh->replica_full = full;
+}
+
+START_TEST(table_6_4)
+{
+	struct change_shape sh;
+	struct outs o;
+	int n;
+
+	items_shape(&sh, cases64[_i].full, cases64[_i].sel);
+	outs_init(&o);
+	n = change_encode(&sh, &src, cases64[_i].op, cases64[_i].old,
+	    cases64[_i].oldfull, cases64[_i].nw, cases64[_i].in, o.m);
+	ck_assert_int_eq(n, cases64[_i].n);
+	if (n >= 1) {
+		ck_assert_str_eq(o.m[0].json.p, cases64[_i].want0);
+		ck_assert_uint_eq(o.m[0].op, 4);
+	}
+	if (n == 2) {
+		ck_assert_str_eq(o.m[1].json.p, cases64[_i].want1);
+		ck_assert_uint_eq(o.m[1].op, 5);
+	}
+	outs_free(&o);
+	change_shape_free(&sh);
+}
+END_TEST
+
+/* Snapshot rows hold the selected columns only; the key is found among
+ * them even when unselected columns come before the key columns. */
+START_TEST(projection_snapshot)
+{
+	struct change_shape sh;
+	struct change_val full[] = { T("x"), T("k/2"), T("y"), N, T("k1") };
+	struct change_val compact[] = { T("k/2"), T("y"), T("k1") };
+	struct sbuf b, k;
+	char *err = NULL;
+
+	ck_assert_int_eq(change_shape_init(&sh, "public", "p",
+	    "[{\"name\":\"x\",\"pk\":-1,\"sel\":false},"
+	    "{\"name\":\"b\",\"pk\":1},{\"name\":\"y\",\"pk\":-1},"
+	    "{\"name\":\"z\",\"pk\":-1,\"sel\":false},"
+	    "{\"name\":\"a\",\"pk\":0}]", &err), 0);
+	ck_assert_uint_eq(sh.nsel, 3);
+	ck_assert_uint_eq(sh.pk_sel[0], 2);
+	ck_assert_uint_eq(sh.pk_sel[1], 0);
+	sbuf_init(&b);
+	sbuf_init(&k);
+	change_key(&k, &sh, full);
+	ck_assert_str_eq(k.p, "\"public\".\"p\"/\"k1\"/\"k//2\"");
+	change_snapshot_row(&b, &sh, compact);
+	ck_assert_str_eq(b.p, "{\"key\":"
+	    "\"\\\"public\\\".\\\"p\\\"/\\\"k1\\\"/\\\"k//2\\\"\","
+	    "\"value\":{\"b\":\"k/2\",\"y\":\"y\",\"a\":\"k1\"},"
+	    "\"headers\":{\"operation\":\"insert\","
+	    "\"relation\":[\"public\",\"p\"]}}");
+	sbuf_reset(&b);
+	change_subset_row(&b, &sh, compact, 7);
+	ck_assert_str_eq(b.p, "{\"key\":"
+	    "\"\\\"public\\\".\\\"p\\\"/\\\"k1\\\"/\\\"k//2\\\"\","
+	    "\"value\":{\"b\":\"k/2\",\"y\":\"y\",\"a\":\"k1\"},"
+	    "\"headers\":{\"operation\":\"insert\","
+	    "\"relation\":[\"public\",\"p\"],\"snapshot_mark\":7}}");
+	sbuf_free(&b);
+	sbuf_free(&k);
+	change_shape_free(&sh);
+}
+END_TEST
+
+/* The same row has the same key on both paths, NULLs and '/' included. */
+START_TEST(pkless_both_paths)
+{
+	struct change_shape sh;
+	struct change_val row[] = { N, T("a/b"), T("") , T("_") };
+	struct change_val nw[] = { T("1"), T("a/b"), T(""), T("_") };
+	struct sbuf snap;
+	struct outs o;
+	char *err = NULL;
+
+	ck_assert_int_eq(change_shape_init(&sh, "public", "nokey",
+	    "[{\"name\":\"a\",\"pk\":-1},{\"name\":\"b\",\"pk\":-1},"
+	    "{\"name\":\"c\",\"pk\":-1},{\"name\":\"d\",\"pk\":-1}]", &err), 0);
+	sh.replica_full = 1;
+	sbuf_init(&snap);
+	outs_init(&o);
+	change_snapshot_row(&snap, &sh, row);
+	ck_assert_int_eq(enc(&sh, 'I', NULL, 1, row, &o), 1);
+	ck_assert_str_eq(o.m[0].json.p, "{\"key\":\"\\\"public\\\".\\\"nokey"
+	    "\\\"/_/\\\"a//b\\\"/\\\"\\\"/\\\"_\\\"\",\"value\":{\"a\":null,"
+	    "\"b\":\"a/b\",\"c\":\"\",\"d\":\"_\"},\"headers\":{\"operation\":"
+	    "\"insert\",\"relation\":[\"public\",\"nokey\"],\"lsn\":"
+	    "\"26800584\",\"op_position\":4,\"txids\":[741]}}");
+	ck_assert_int_eq(strncmp(snap.p, o.m[0].json.p,
+	    strlen("{\"key\":\"\\\"public\\\".\\\"nokey\\\"/_/\\\"a//b\\\"/"
+	    "\\\"\\\"/\\\"_\\\"\",\"value\":{\"a\":null,\"b\":\"a/b\",\"c\":"
+	    "\"\",\"d\":\"_\"}")), 0);
+	/* replica=full: an update is a delete of the full old row + insert */
+	ck_assert_int_eq(enc(&sh, 'U', row, 1, nw, &o), 2);
+	ck_assert_ptr_nonnull(strstr(o.m[0].json.p, "\"value\":{\"a\":null,"
+	    "\"b\":\"a/b\",\"c\":\"\",\"d\":\"_\"},\"headers\":{\"operation\":"
+	    "\"delete\""));
+	ck_assert_ptr_nonnull(strstr(o.m[1].json.p, "\"key_change_from\":"));
+	sbuf_free(&snap);
+	outs_free(&o);
+	change_shape_free(&sh);
+}
+END_TEST
+
+START_TEST(shape_selection)
+{
+	static const char *bad[] = {
+		/* a PK column not selected */
+		"[{\"name\":\"a\",\"pk\":0,\"sel\":false},{\"name\":\"b\",\"pk\":-1}]",
+		/* a PK-less table: every column is the key */
+		"[{\"name\":\"a\",\"pk\":-1},{\"name\":\"b\",\"pk\":-1,\"sel\":false}]",
+		/* "sel" not a boolean */
+		"[{\"name\":\"a\",\"pk\":0,\"sel\":1}]",
+	};
+	struct change_shape sh;
+	char *err;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err = NULL;
+		ck_assert_int_eq(change_shape_init(&sh, "s", "t", bad[i], &err), -1);
+		ck_assert_ptr_nonnull(err);
+		free(err);
+		change_shape_free(&sh);
+	}
+	ck_assert_uint_eq(items.nsel, 3);
+	ck_assert_int_eq(items.replica_full, 0);
+	ck_assert_int_eq(items.cols[2].sel, 1);
+}
+END_TEST
+
 START_TEST(snapshot_txids)
 {
 	static const char *bad[] = {
@@ -369,8 +649,17 @@ START_TEST(snapshot_txids)
 	ck_assert_int_eq(change_shape_init(&sh, "pu\"b", "it ems",
 	    "[{\"name\":\"i\\\"d\",\"type\":\"int4\",\"pk\":0},"
 	    "{\"name\":\"Title\",\"type\":\"text\",\"pk\":-1}]", &err), 0);
-	q = snapshot_query(&sh);
+	q = snapshot_query(&sh, NULL);
 	ck_assert_str_eq(q, "SELECT \"i\"\"d\",\"Title\" FROM \"pu\"\"b\".\"it ems\"");
+	free(q);
+	change_shape_free(&sh);
+	/* Only the selected columns are read. */
+	ck_assert_int_eq(change_shape_init(&sh, "public", "t",
+	    "[{\"name\":\"a\",\"pk\":-1,\"sel\":false},"
+	    "{\"name\":\"id\",\"pk\":0},"
+	    "{\"name\":\"b\",\"pk\":-1,\"sel\":false}]", &err), 0);
+	q = snapshot_query(&sh, NULL);
+	ck_assert_str_eq(q, "SELECT \"id\" FROM \"public\".\"t\"");
 	free(q);
 	change_shape_free(&sh);
 }
@@ -428,6 +717,11 @@ change_suite(void)
 	tcase_add_test(tc, shape_columns);
 	tcase_add_test(tc, snapshot_txids);
 	tcase_add_test(tc, snapshot_visibility);
+	tcase_add_loop_test(tc, table_6_4, 0,
+	    (int)(sizeof(cases64) / sizeof(cases64[0])));
+	tcase_add_test(tc, projection_snapshot);
+	tcase_add_test(tc, pkless_both_paths);
+	tcase_add_test(tc, shape_selection);
 	suite_add_tcase(s, tc);
 	return s;
 }

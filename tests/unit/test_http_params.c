@@ -305,15 +305,31 @@ static const struct {
 	{ "offset=-1&table=%FF", INVALID("table",
 	    "Invalid identifier: not valid UTF-8") },
 	{ "offset=-1&table=a%00", INVALID("table", "is invalid") },
-	/* unsupported in this issue */
-	{ "table=items&offset=-1&where=id%3D1", INVALID("where",
-	    "is not supported by this server yet") },
-	{ "table=items&offset=-1&columns=%22id%22", INVALID("columns",
-	    "is not supported by this server yet") },
-	{ "table=items&offset=-1&params%5B1%5D=x", INVALID("params",
-	    "is not supported by this server yet") },
-	{ "table=items&offset=-1&replica=full", INVALID("replica",
-	    "is not supported by this server yet") },
+	/* definition syntax (§2.4, §2.5); the rest is shapecache's */
+	{ "table=items&offset=-1&where=id%3D1", NULL },
+	{ "table=items&offset=-1&columns=%22id%22", NULL },
+	{ "table=items&offset=-1&params%5B1%5D=x", NULL },
+	{ "table=items&offset=-1&replica=full", NULL },
+	{ "table=items&offset=-1&columns=id,", INVALID("columns",
+	    "Invalid zero-length delimited identifier") },
+	{ "table=items&offset=-1&columns=id,%22%22", INVALID("columns",
+	    "Invalid zero-length delimited identifier") },
+	{ "table=items&offset=-1&columns=id,a-b", INVALID("columns",
+	    "Invalid unquoted identifier contains special characters: a-b") },
+	{ "table=items&offset=-1&params%5Bx%5D=1", INVALID("params",
+	    "Parameters can only use numbers as keys") },
+	{ "table=items&offset=-1&params%5B-1%5D=1", INVALID("params",
+	    "Parameters can only use numbers as keys") },
+	{ "table=items&offset=-1&params%5B2%5D=x", INVALID("params",
+	    "Parameters must be numbered sequentially, starting from 1") },
+	{ "table=items&offset=-1&params%5B0%5D=x", INVALID("params",
+	    "Parameters must be numbered sequentially, starting from 1") },
+	{ "table=items&offset=-1&params%5B1%5D=a&params%5B3%5D=c", INVALID(
+	    "params", "Parameters must be numbered sequentially, starting "
+	    "from 1") },
+	{ "table=items&offset=-1&params%5B1%5D=a%00b", INVALID("params",
+	    "Parameter values must not contain NUL characters") },
+	{ "table=items&offset=-1&where=a%00b", INVALID("where", "is invalid") },
 	/* order: the first failing stage wins */
 	{ "replica=x&live=true", INVALID("replica", "is invalid") },
 	{ "offset=0_0&live=true", INVALID("handle",
@@ -339,13 +355,15 @@ static const struct {
 	{ "table=items&offset=-1&subset__where=x&subset__foo[1]=y", NULL },
 	{ "table=items&offset=-1&%FF__=1", NULL },
 	{ "table=items&offset=-1&replica=default&log=full", NULL },
-	{ "table=items&offset=-1&replica=&log=&where=&columns=", NULL },
+	{ "table=items&offset=-1&replica=&log=&where=", NULL },
+	{ "table=items&offset=-1&columns=", INVALID("columns",
+	    "Invalid zero-length delimited identifier") },
 	{ "table=items&offset=-1&cursor=1&expired_handle=x&cache-buster=y&foo=z",
 	    NULL },
 	{ "table=items&offset=-1&offset=abc&offset=0_0&handle=h", NULL },
 	{ "columns=%22id%22%2C%22title%22&log=full&offset=-1&table=items"
-	    "&replica=default", INVALID("columns",
-	    "is not supported by this server yet") },
+	    "&replica=default", NULL },
+	{ "columns=%22a%2Cb%22,%22x%22%22y%22,Z&offset=-1&table=items", NULL },
 };
 
 START_TEST(test_validate)
@@ -373,6 +391,33 @@ START_TEST(test_validate)
 		ck_assert_ptr_null(p.table);
 		free(body);
 	}
+	http_query_free(&q);
+}
+END_TEST
+
+/* columns (§2.4), params (§2.5), where, replica as shapecache gets them */
+START_TEST(test_validate_definition)
+{
+	struct shape_params p;
+	struct http_query q;
+	char *body;
+
+	ck_assert_int_eq(http_query_parse("table=items&offset=-1&columns="
+	    "%22a%2Cb%22,%22x%22%22y%22,Z,%22Id%22&params%5B2%5D=two&"
+	    "params%5B1%5D=one&params%5B1%5D=uno&where=a+%3D+%241&replica=full",
+	    &q), 0);
+	ck_assert_int_eq(http_params_validate(&q, &p, &body), 0);
+	ck_assert_uint_eq(p.ncolumns, 4);
+	ck_assert_str_eq(p.columns[0], "a,b");
+	ck_assert_str_eq(p.columns[1], "x\"y");
+	ck_assert_str_eq(p.columns[2], "z");
+	ck_assert_str_eq(p.columns[3], "Id");
+	ck_assert_uint_eq(p.nparams, 2);
+	ck_assert_str_eq(p.params[0], "uno");	/* the last one wins */
+	ck_assert_str_eq(p.params[1], "two");
+	ck_assert_str_eq(p.where, "a = $1");
+	ck_assert_int_eq(p.replica_full, 1);
+	http_params_free(&p);
 	http_query_free(&q);
 }
 END_TEST
@@ -453,8 +498,9 @@ static const struct {
 	    "Invalid zero-length delimited identifier"), NULL, NULL, 0 },
 	{ "table=items&log=bogus", INVALID("log", "is invalid"), NULL, NULL, 0 },
 	{ "handle[x]=h", INVALID("handle", "is invalid"), NULL, NULL, 0 },
-	{ "table=items&where=id%3D1", INVALID("where",
-	    "is not supported by this server yet"), NULL, NULL, 0 },
+	{ "table=items&where=id%3D1", NULL, "items", NULL, 0 },
+	{ "table=items&columns=a,", INVALID("columns",
+	    "Invalid zero-length delimited identifier"), NULL, NULL, 0 },
 };
 
 START_TEST(test_delete)
@@ -667,6 +713,7 @@ http_params_suite(void)
 	tcase_add_loop_test(tc, test_auth, 0, N(auth_cases));
 	tcase_add_loop_test(tc, test_validate, 0, N(validate_cases));
 	tcase_add_test(tc, test_validate_fields);
+	tcase_add_test(tc, test_validate_definition);
 	tcase_add_test(tc, test_log_mode);
 	tcase_add_loop_test(tc, test_delete, 0, N(delete_cases));
 	tcase_add_loop_test(tc, test_table, 0, N(table_cases));
