@@ -29,6 +29,10 @@ enum msg_type {
 				 * str JSON request {"cmd":...,...} */
 	MSG_CTL_REPLY = 8,	/* reply to MSG_CTL_REQ (same id): u16 status
 				 * (0 ok, else error), str JSON body */
+	MSG_SHAPE_FAILED = 9,	/* consumer -> root -> shapecache: str handle,
+				 * str field ("where", "table"), str message: its
+				 * snapshot query fails on the data; the shape is
+				 * deleted and its definition answers 400 */
 
 	/* decoded replication stream: replication -> collector -> consumers */
 	MSG_RELATION = 20,	/* u32 relid, str schema, str table, u8 replident,

@@ -312,9 +312,36 @@ cons_where_sql(const struct consumer *c)
 	return c->where != NULL ? where_sql(c->where) : NULL;
 }
 
+/* The snapshot query fails on the data (e.g. the WHERE overflows on some
+ * row): retrying cannot help.  Tell shapecache (through the root), which
+ * deletes the shape and answers its definition with a 400 for a while;
+ * then stop for good (exit 0: a transient child is not restarted). */
+static void
+snapshot_failed_for_good(struct consumer *c, const char *msg)
+{
+	uint64_t until = mono_ms() + 2000;
+	struct mbuf m;
+
+	log_warnx("the snapshot query fails on the data: %s; giving the shape "
+	    "up", msg);
+	mbuf_init(&m);
+	mbuf_str(&m, c->handle);
+	mbuf_str(&m, c->where != NULL ? "where" : "table");
+	mbuf_str(&m, msg);
+	if (c->root != NULL && chan_sendm(c->root, MSG_SHAPE_FAILED, 0, &m) == 0)
+		while (c->root != NULL && chan_queued(c->root) > 0 &&
+		    mono_ms() < until) {
+			event_base_loop(c->base, EVLOOP_NONBLOCK);
+			usleep(1000);
+		}
+	mbuf_free(&m);
+	exit(0);
+}
+
 static void
 run_snapshot(struct consumer *c)
 {
+	struct snapshot_err err;
 	int slot;
 
 	chan_pause_read(c->coll, 1);
@@ -323,9 +350,11 @@ run_snapshot(struct consumer *c)
 	log_info("taking the snapshot of %s.%s%s", c->sh.schema, c->sh.table,
 	    c->log_mode == 1 ? " (changes_only: no rows)" : "");
 	if (snapshot_take(cfg.database_url, &c->sh, cons_where_sql(c),
-	    c->log_mode != 1, c->sl,
-	    &c->xip, snapshot_chunk, c) == -1)
+	    c->log_mode != 1, c->sl, &c->xip, snapshot_chunk, c, &err) == -1) {
+		if (err.permanent)
+			snapshot_failed_for_good(c, err.msg);
 		cons_fail(c, "snapshot failed");
+	}
 	pool_release(slot);
 	cons_subset_pause(c, 0);
 	c->have_xip = 1;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +183,7 @@ snapshot_begin(PGconn *conn, struct shapelog_xip *xip)
 }
 
 struct rowctx {
+	struct snapshot_err		*err;
 	const struct change_shape	*sh;
 	const char			*where;
 	size_t				 nsel;
@@ -221,6 +223,24 @@ snapshot_row(struct rowctx *rc, PGresult *res)
 	return 0;
 }
 
+/* A query error that retrying cannot cure: the data or the query itself
+ * (SQLSTATE classes 22 data exception, 42 syntax/access, 0A not
+ * supported), e.g. a WHERE overflowing on some row. */
+static void
+snapshot_judge(const PGresult *res, struct snapshot_err *err)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (err == NULL || state == NULL || msg == NULL)
+		return;
+	if (strncmp(state, "22", 2) != 0 && strncmp(state, "42", 2) != 0 &&
+	    strncmp(state, "0A", 2) != 0)
+		return;
+	err->permanent = 1;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+}
+
 /* Streams the rows in single-row mode.  On failure the connection is left
  * mid-query; the caller closes it. */
 static int
@@ -244,6 +264,7 @@ snapshot_rows(PGconn *conn, struct rowctx *rc)
 			break;
 		default:
 			log_warnx("snapshot: %s: %s", q, PQerrorMessage(conn));
+			snapshot_judge(res, rc->err);
 			failed = 1;
 		}
 		PQclear(res);
@@ -272,14 +293,16 @@ snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip)
 int
 snapshot_take(const char *conninfo, const struct change_shape *sh,
     const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
-    void (*on_chunk)(void *), void *arg)
+    void (*on_chunk)(void *), void *arg, struct snapshot_err *err)
 {
-	struct rowctx rc = { sh, where, snapshot_ncols(sh), sl, NULL,
+	struct rowctx rc = { err, sh, where, snapshot_ncols(sh), sl, NULL,
 	    { NULL, 0, 0 }, on_chunk, arg, 0 };
 	PGconn *conn;
 	int r = -1;
 
 	memset(xip, 0, sizeof(*xip));
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
 	conn = PQconnectdb(conninfo);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		log_warnx("snapshot: connect: %s", PQerrorMessage(conn));

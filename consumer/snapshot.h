@@ -20,11 +20,16 @@
  * snapshot-end message.  on_chunk(arg), if set, runs after each closed
  * chunk.  On success *xip holds the filter (caller frees with
  * shapelog_xip_free).  -1 on any failure (logged); sl then holds an
- * incomplete snapshot that shapelog_open discards.
+ * incomplete snapshot that shapelog_open discards, and err (if not NULL)
+ * says whether the failure is permanent (the query fails on the data).
  */
+struct snapshot_err {
+	int	permanent;	/* the query fails on the data: no retry helps */
+	char	msg[256];	/* Postgres' message, when permanent */
+};
 int snapshot_take(const char *conninfo, const struct change_shape *,
     const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
-    void (*on_chunk)(void *), void *arg) WUR;
+    void (*on_chunk)(void *), void *arg, struct snapshot_err *err) WUR;
 
 /* Is a transaction with 32-bit xid visible in the snapshot x (§12.4)?  The
  * xid is extended to 64 bits as the nearest value to xmax (wraparound).

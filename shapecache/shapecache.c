@@ -25,6 +25,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "failed.h"
 #include "frame.h"
 #include "log.h"
 #include "meta.h"
@@ -293,8 +294,11 @@ sc_resolve_catalog(const struct shape_req *q, const char *key,
 		break;
 	}
 	sc_drop_recreated(&t);
-	if (shapedef_build(&t, q, &d, &a->field, &a->error) == -1) {
+	if (shapedef_build(&t, q, &d, &a->field, &a->error) == -1 ||
+	    (sc_find_def(d.definition) == NULL &&
+	    failed_lookup(d.definition, &a->field, &a->error))) {
 		a->status = 400;
+		shapedef_free(&d);
 		catalog_table_free(&t);
 		return;
 	}
@@ -676,6 +680,30 @@ sc_shape_json(const struct sc_shape *s)
 	    "log_entries", (json_int_t)st.log_entries);
 }
 
+/* A consumer's snapshot query fails on the data: remember why for its
+ * definition and delete the shape (its clients get 409, then the 400). */
+static void
+sc_on_failed(const struct frame *f)
+{
+	struct mreader r;
+	struct sc_shape *s;
+	char *handle, *field, *msg, *why;
+
+	mr_init(&r, f->data, f->len);
+	handle = mr_str(&r);
+	field = mr_str(&r);
+	msg = mr_str(&r);
+	if (!r.err && (s = sc_find_handle(handle)) != NULL) {
+		failed_remember(s->definition, field, msg);
+		why = xasprintf("its snapshot query fails: %s", msg);
+		sc_delete(s, why);
+		free(why);
+	}
+	free(handle);
+	free(field);
+	free(msg);
+}
+
 static void
 sc_on_root_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
@@ -686,6 +714,8 @@ sc_on_root_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 
 	if (f->fd != -1)
 		close(f->fd);
+	if (f->type == MSG_SHAPE_FAILED)
+		sc_on_failed(f);
 	if (f->type != MSG_CTL_REQ)
 		return;
 	list = json_array();

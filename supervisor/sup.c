@@ -273,6 +273,10 @@ sup_on_frame(struct chan *c UNUSED, struct frame *f, void *arg)
 	case MSG_CTL_REPLY:
 		control_on_shapecache_reply(f->id, f->data, f->len);
 		break;
+	case MSG_SHAPE_FAILED:	/* a consumer's: shapecache decides */
+		if (sup_to_shapecache(f->type, 0, f->data, f->len) == -1)
+			log_warnx("%s failed, but shapecache is away", p->id);
+		break;
 	default:
 		log_warnx("%s sent unexpected %s", p->id, msg_name(f->type));
 	}

@@ -217,3 +217,24 @@ scenario('schema changes: a projected shape outlives an unrelated new column, no
   await fp.stop();
   await fa.stop();
 });
+
+scenario('a WHERE that fails on the data in Postgres is a 400, not a crash loop', async () => {
+  await db.sql('CREATE TABLE big (id int PRIMARY KEY, v int8)');
+  await db.sql('INSERT INTO big VALUES (1, 1), (2, 9223372036854775807)');
+  const params = { table: 'big', offset: '-1', where: 'v * 2 > 0' };
+  let r;
+  for (let i = 0; i < 5; i++) {
+    r = await shapeGet(E, params);
+    if (r.status === 400) break;
+    assert.ok([409, 503].includes(r.status), `${r.status} ${r.text}`);
+    await sleep(200);
+  }
+  assert400(r, 'where', ['bigint out of range']);
+  // Asked again within the next seconds: the same answer, no new shape.
+  assert400(await shapeGet(E, params), 'where', ['bigint out of range']);
+  // Once the data allows it, the shape works (after the 10 s memory).
+  await db.sql('UPDATE big SET v = 5 WHERE id = 2');
+  await sleep(10_500);
+  const s = await readToEnd(E, { table: 'big', where: 'v * 2 > 0' });
+  assert.deepEqual(ids(s.messages), [1, 2]);
+});
