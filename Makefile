@@ -50,6 +50,13 @@ $(BIN)/unit-tests: $(call obj,$(UNIT_SRC)) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs check) $(PKG_LIBS) -lpg_query -lm
 
+# The WHERE differential test against Postgres (tests/where; run by
+# scripts/check.sh): the where engine and the other common objects.
+WHERE_DIFF_SRC = $(wildcard tests/where/*.c)
+$(BIN)/where-diff: $(call obj,$(WHERE_DIFF_SRC) $(COMMON_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query -lm
+
 # Benchmarks that need no Postgres (bench/*.c), linked like the unit tests.
 $(BIN)/where-bench: $(BUILD)/bench/where_bench.o $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -70,7 +77,7 @@ run: deps
 # drive the optimised binaries against a real Postgres and the npm client.
 check: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory SAN=1 bin-san/unit-tests
+	@$(MAKE) --no-print-directory SAN=1 bin-san/unit-tests bin-san/where-diff
 	@$(MAKE) --no-print-directory bin/where-bench
 	@scripts/check.sh
 

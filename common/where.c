@@ -59,6 +59,8 @@ where_free(struct where *w)
 	for (n = w->nodes; n != NULL; n = next) {
 		next = n->next;
 		free(n->args);
+		free(n->ops);
+		free(n->ltypes);
 		free(n->text);
 		free(n);
 	}

@@ -72,17 +72,70 @@ where_ev_text(struct ev *e, const struct wv_val *v, struct wv_val *out)
 	return 0;
 }
 
-/* A strict binary operator of impl on two values. */
 static int
-apply(struct ev *e, int impl, const struct wv_val *a, const struct wv_val *b,
-    struct wv_val *out)
+is_dt(int t)
+{
+	return t == WV_DATE || t == WV_TIMESTAMP || t == WV_TIMESTAMPTZ;
+}
+
+/* A date, timestamp or timestamptz on one scale (session TimeZone is
+ * UTC): class 0 -infinity, 1 finite (*us), 2 a date beyond the last
+ * finite timestamp, 3 infinity.  As Postgres' date2timestamp_opt_overflow
+ * (a date's minimum is the timestamps' minimum: no underflow). */
+static int
+dt_key(const struct wv_val *v, int64_t *us)
+{
+	/* date2j(294277, 1, 1) - date2j(2000, 1, 1) */
+	static const int32_t end_days = 106751983;
+
+	*us = 0;
+	if (v->type != WV_DATE) {
+		*us = v->u.ts;
+		return v->u.ts == WV_TS_NEGINF ? 0 : v->u.ts == WV_TS_POSINF ? 3 : 1;
+	}
+	if (v->u.date == WV_DATE_NEGINF)
+		return 0;
+	if (v->u.date == WV_DATE_POSINF)
+		return 3;
+	if (v->u.date >= end_days)
+		return 2;
+	*us = (int64_t)v->u.date * WV_USECS_PER_DAY;
+	return 1;
+}
+
+/* date_cmp_timestamp & co.: never overflows. */
+static int
+dt_cmp(const struct wv_val *a, const struct wv_val *b)
+{
+	int64_t x, y;
+	int ka = dt_key(a, &x), kb = dt_key(b, &y);
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return ka == 1 ? (x > y) - (x < y) : 0;
+}
+
+/* Compares a and b for row o: one type, or one of Postgres' cross-type
+ * rows (float4 with float8: both are doubles; date/timestamp[tz]). */
+static int
+row_cmp(const struct wop *o, const struct wv_val *a, const struct wv_val *b)
+{
+	if (o->l != o->r && is_dt(o->l) && is_dt(o->r))
+		return dt_cmp(a, b);
+	return wv_cmp(a, b);
+}
+
+/* A strict binary operator of row o on two values. */
+static int
+apply(struct ev *e, const struct wop *o, const struct wv_val *a,
+    const struct wv_val *b, struct wv_val *out)
 {
 	struct wv_val ta, tb;
-	int c;
+	int c, impl = o->impl;
 
 	switch (impl) {
 	case WI_EQ: case WI_NE: case WI_LT: case WI_GT: case WI_LE: case WI_GE:
-		c = wv_cmp(a, b);
+		c = row_cmp(o, a, b);
 		return where_ev_bool(out, impl == WI_EQ ? c == 0 : impl == WI_NE ?
 		    c != 0 : impl == WI_LT ? c < 0 : impl == WI_GT ? c > 0 :
 		    impl == WI_LE ? c <= 0 : c >= 0);
@@ -98,15 +151,22 @@ apply(struct ev *e, int impl, const struct wv_val *a, const struct wv_val *b,
 		return where_ev_bool(out, wv_array_contains(b->u.arr, a->u.arr));
 	case WI_OVERLAP:
 		return where_ev_bool(out, wv_array_overlap(a->u.arr, b->u.arr));
-	case WI_CAT_ANY_R:
-		where_ev_text(e, b, &tb);
+	case WI_CAT_ANY_R:	/* anytextcat: $1 || $2::text (bool: 'true') */
+		if (wv_cast(b, WV_TEXT, WV_NULL, e->a, &tb, NULL) == -1)
+			return EV_ERR;
 		return wv_binop(WV_OP_CONCAT, a, &tb, e->a, out, NULL) == 0 ?
 		    EV_VAL : EV_ERR;
 	case WI_CAT_ANY_L:
-		where_ev_text(e, a, &ta);
+		if (wv_cast(a, WV_TEXT, WV_NULL, e->a, &ta, NULL) == -1)
+			return EV_ERR;
 		return wv_binop(WV_OP_CONCAT, &ta, b, e->a, out, NULL) == 0 ?
 		    EV_VAL : EV_ERR;
 	default:
+		if (o->l != o->r && (o->l == WV_FLOAT4 || o->r == WV_FLOAT4)) {
+			ta = *a, tb = *b;	/* float48pl & co.: in float8 */
+			ta.type = tb.type = WV_FLOAT8;
+			a = &ta, b = &tb;
+		}
 		return wv_binop(impl_op[impl], a, b, e->a, out, NULL) == 0 ?
 		    EV_VAL : EV_ERR;
 	}
@@ -160,7 +220,7 @@ ev_op(struct ev *e, const struct wnode *n, struct wv_val *out)
 		return ev_arrcat(e, n, impl, ra, &a, rb, &b, out);
 	if (ra == EV_NULL || rb == EV_NULL)
 		return EV_NULL;
-	return apply(e, impl, &a, &b, out);
+	return apply(e, &where_ops[n->op], &a, &b, out);
 }
 
 /* ---- boolean logic ---- */
@@ -219,7 +279,7 @@ ev_distinct(struct ev *e, const struct wnode *n, struct wv_val *out)
 	if (ra == EV_NULL || rb == EV_NULL)
 		d = ra != rb;
 	else
-		d = wv_cmp(&a, &b) != 0;
+		d = row_cmp(&where_ops[n->op], &a, &b) != 0;
 	return where_ev_bool(out, n->neg ? !d : d);
 }
 
@@ -227,7 +287,7 @@ ev_distinct(struct ev *e, const struct wnode *n, struct wv_val *out)
 static int
 ev_quant(struct ev *e, const struct wnode *n, struct wv_val *out)
 {
-	int impl = where_ops[n->op].impl, any = n->kind == WN_ANY, sawnull = 0;
+	int any = n->kind == WN_ANY, sawnull = 0;
 	struct wv_val l, arr, v;
 	const struct wv_array *A;
 	int rl, r;
@@ -248,7 +308,7 @@ ev_quant(struct ev *e, const struct wnode *n, struct wv_val *out)
 			sawnull = 1;
 			continue;
 		}
-		if (apply(e, impl, &l, &A->items[i], &v) == EV_ERR)
+		if (apply(e, &where_ops[n->op], &l, &A->items[i], &v) == EV_ERR)
 			return EV_ERR;
 		if (v.u.b == any)
 			return where_ev_bool(out, any);
@@ -256,21 +316,36 @@ ev_quant(struct ev *e, const struct wnode *n, struct wv_val *out)
 	return sawnull ? EV_NULL : where_ev_bool(out, !any);
 }
 
+/* v cast to t (the left operand of one comparison of IN / BETWEEN). */
+static int
+cast_to(struct ev *e, const struct wv_val *v, const struct wtype *t,
+    const struct wtype *vt, struct wv_val *out)
+{
+	if (wt_equal(t, vt) || t->base >= WV_NTYPES || t->base == WV_ENUM) {
+		*out = *v;
+		return 0;
+	}
+	return wv_cast(v, t->array ? WV_ARRAY : (enum wv_type)t->base,
+	    t->array ? (enum wv_type)t->base : WV_NULL, e->a, out, NULL);
+}
+
 static int
 ev_in(struct ev *e, const struct wnode *n, struct wv_val *out)
 {
-	struct wv_val l, v;
+	struct wv_val x, l, v;
 	int r, sawnull = 0, found = 0;
 	size_t i;
 
-	if ((r = where_ev(e, n->args[0], &l)) != EV_VAL)
+	if ((r = where_ev(e, n->args[0], &x)) != EV_VAL)
 		return r;
 	for (i = 1; i < n->nargs && !found; i++) {
-		if ((r = where_ev(e, n->args[i], &v)) == EV_ERR)
+		if ((r = where_ev(e, n->args[i], &v)) == EV_ERR ||
+		    (r == EV_VAL && cast_to(e, &x, &n->ltypes[i - 1],
+		    &n->args[0]->type, &l) == -1))
 			return EV_ERR;
 		if (r == EV_NULL)
 			sawnull = 1;
-		else if (wv_cmp(&l, &v) == 0)
+		else if (row_cmp(&where_ops[n->ops[i - 1]], &l, &v) == 0)
 			found = 1;
 	}
 	if (!found && sawnull)
@@ -278,19 +353,28 @@ ev_in(struct ev *e, const struct wnode *n, struct wv_val *out)
 	return where_ev_bool(out, found != n->neg);
 }
 
-/* a >= lo AND a <= hi, 3VL: 1, 0, or 2 for NULL */
+/* x >= lo AND x <= hi, 3VL: 1, 0, or 2 for NULL (x cast per side). */
 static int
-range3(const struct wv_val *a, int ra, const struct wv_val *lo, int rlo,
-    const struct wv_val *hi, int rhi)
+range3(struct ev *e, const struct wnode *n, const struct wv_val *x, int rx,
+    const struct wv_val *lo, int rlo, const struct wv_val *hi, int rhi)
 {
-	int x = ra == EV_NULL || rlo == EV_NULL ? 2 : wv_cmp(a, lo) >= 0;
-	int y = ra == EV_NULL || rhi == EV_NULL ? 2 : wv_cmp(a, hi) <= 0;
+	struct wv_val a, b;
+	int p, q;
 
-	if (x == 0 || y == 0)
+	if (rx == EV_NULL)
+		return 2;
+	if (cast_to(e, x, &n->ltypes[0], &n->args[0]->type, &a) == -1 ||
+	    cast_to(e, x, &n->ltypes[1], &n->args[0]->type, &b) == -1)
+		return -1;
+	p = rlo == EV_NULL ? 2 : row_cmp(&where_ops[n->op], &a, lo) >= 0;
+	q = rhi == EV_NULL ? 2 : row_cmp(&where_ops[n->op2], &b, hi) <= 0;
+	if (p == 0 || q == 0)
 		return 0;
-	return x == 2 || y == 2 ? 2 : 1;
+	return p == 2 || q == 2 ? 2 : 1;
 }
 
+/* SYMMETRIC swaps the bounds: the rows' types are the same for both
+ * comparison operators, so op / op2 serve as they are. */
 static int
 ev_between(struct ev *e, const struct wnode *n, struct wv_val *out)
 {
@@ -301,9 +385,15 @@ ev_between(struct ev *e, const struct wnode *n, struct wv_val *out)
 	    (rb = where_ev(e, n->args[1], &b)) == EV_ERR ||
 	    (rc = where_ev(e, n->args[2], &c)) == EV_ERR)
 		return EV_ERR;
-	t = range3(&a, ra, &b, rb, &c, rc);
+	if ((t = range3(e, n, &a, ra, &b, rb, &c, rc)) == -1)
+		return EV_ERR;
 	if (n->sym) {
-		t2 = range3(&a, ra, &c, rc, &b, rb);
+		struct wnode sw = *n;
+
+		sw.op = n->op2, sw.op2 = n->op;
+		sw.ltypes = (struct wtype[2]){ n->ltypes[1], n->ltypes[0] };
+		if ((t2 = range3(e, &sw, &a, ra, &c, rc, &b, rb)) == -1)
+			return EV_ERR;
 		t = t == 1 || t2 == 1 ? 1 : t == 2 || t2 == 2 ? 2 : 0;
 	}
 	if (t == 2)
@@ -322,8 +412,11 @@ ev_cast(struct ev *e, const struct wnode *n, struct wv_val *out)
 
 	if (r != EV_VAL)
 		return r;
-	return wv_cast(&v, t, n->type.array ? (enum wv_type)n->type.base :
-	    WV_NULL, e->a, out, NULL) == 0 ? EV_VAL : EV_ERR;
+	if (wv_cast(&v, t, n->type.array ? (enum wv_type)n->type.base :
+	    WV_NULL, e->a, out, NULL) != 0)
+		return EV_ERR;
+	/* some casts give SQL NULL: infinite timestamps to time */
+	return out->type == WV_NULL ? EV_NULL : EV_VAL;
 }
 
 int

@@ -1,6 +1,7 @@
 /*
  * where_expr: the non-leaf nodes of the WHERE compiler -- operators
- * (A_Expr: plain, ANY/ALL, IN, BETWEEN, LIKE, IS DISTINCT FROM),
+ * (A_Expr: plain, ANY/ALL, LIKE, IS DISTINCT FROM; IN and BETWEEN are
+ * where_in.c's),
  * functions (§10.2 list), ARRAY[...], subscripts, COALESCE, GREATEST /
  * LEAST.  Each resolves its overload (where_type.c), casts its operands
  * explicitly and yields a typed node.  Called by where_parse.c.
@@ -62,8 +63,8 @@ fail_null(struct wp *p, int loc, const char *msg)
 
 /* An enum compared with a literal / param: rejected (§10.2); a NULL
  * literal just takes the enum type. */
-static int
-enum_check(struct wp *p, struct wnode *a, struct wnode *b)
+int
+wp_enum_check(struct wp *p, struct wnode *a, struct wnode *b)
 {
 	struct wnode *e = a, *u = b;
 
@@ -87,7 +88,7 @@ wp_binop(struct wp *p, const char *op, int impl, struct wnode *l,
 	struct wnode *n;
 	int idx;
 
-	if (l != NULL && enum_check(p, l, r) == -1)
+	if (l != NULL && wp_enum_check(p, l, r) == -1)
 		return NULL;
 	idx = wt_resolve_op(op, impl, l != NULL ? &l->type : NULL, &r->type,
 	    &tl, &tr, &res);
@@ -139,7 +140,7 @@ quantified(struct wp *p, const char *op, int all, struct wnode *l,
 		return fail_null(p, loc, "op ANY/ALL (array) requires array "
 		    "on right side");
 	elem.array = 0;
-	if (enum_check(p, l, r) == -1)
+	if (wp_enum_check(p, l, r) == -1)
 		return NULL;
 	idx = wt_resolve_op(op, -1, &l->type, &elem, &tl, &tr, &res);
 	if (idx < 0 || res.base != WV_BOOL || res.array)
@@ -155,24 +156,13 @@ quantified(struct wp *p, const char *op, int all, struct wnode *l,
 	return n;
 }
 
-/* The items of a List rexpr (IN, BETWEEN): up to max of them into out. */
+/* The operators of type a serve t: the same type, or varchar / name
+ * with text's (binary compatible, as Postgres' opclass lookup does). */
 static int
-rlist(struct wp *p, json_t *b, int loc, struct wnode ***out, size_t *n)
+same_ops(const struct wtype *a, const struct wtype *t)
 {
-	json_t *r = json_object_get(b, "rexpr"), *body, *items, *v;
-	const char *k = wp_node_kind(r, &body);
-	size_t i;
-
-	if (k == NULL || strcmp(k, "List") != 0)
-		return wp_fail(p, loc, strcmp(k != NULL ? k : "", "SubLink") == 0 ?
-		    "subqueries are not supported" : "malformed expression");
-	items = json_object_get(body, "items");
-	*n = json_array_size(items);
-	*out = xcalloc(*n + 1, sizeof(**out));
-	json_array_foreach(items, i, v)
-		if (((*out)[i] = wp_node(p, v, loc)) == NULL)
-			return -1;
-	return 0;
+	return wt_equal(a, t) || (a->base == WV_TEXT && wt_is_text(t) &&
+	    t->base != WV_BPCHAR && !a->array);
 }
 
 /* Casts a[0..n) to their common type and resolves op on it. */
@@ -190,7 +180,7 @@ unify(struct wp *p, struct wnode **a, size_t n, const char *op, int loc,
 	for (i = 0; i < n && a[i]->type.base != WV_ENUM; i++)
 		;
 	for (size_t j = 0; i < n && j < n; j++)
-		if (enum_check(p, a[i], a[j]) == -1)
+		if (wp_enum_check(p, a[i], a[j]) == -1)
 			goto out;
 	if (wt_common(ts, n, &t) == -1) {
 		wp_fail(p, loc, "Could not select an operator overload");
@@ -200,7 +190,7 @@ unify(struct wp *p, struct wnode **a, size_t n, const char *op, int loc,
 		if ((a[i] = wp_coerce(p, a[i], &t)) == NULL)
 			goto out;
 	if (op != NULL && ((*idx = wt_resolve_op(op, -1, &t, &t, &tl, &tr,
-	    &res)) < 0 || !wt_equal(&tl, &t) || !wt_equal(&tr, &t))) {
+	    &res)) < 0 || !same_ops(&tl, &t) || !same_ops(&tr, &t))) {
 		wp_fail(p, loc, "Could not select an operator overload");
 		goto out;
 	}
@@ -208,60 +198,6 @@ unify(struct wp *p, struct wnode **a, size_t n, const char *op, int loc,
 out:
 	free(ts);
 	return r;
-}
-
-static struct wnode *
-in_expr(struct wp *p, json_t *b, const char *op, struct wnode *l, int loc)
-{
-	struct wnode **items = NULL, *n = NULL;
-	size_t k, i;
-	int idx;
-
-	if (rlist(p, b, loc, &items, &k) == -1)
-		goto out;
-	items[k] = l;		/* unify the left operand with the items */
-	if (unify(p, items, k + 1, "=", loc, &idx) == -1)
-		goto out;
-	n = wp_new(p, WN_IN, loc);
-	n->op = idx;
-	n->neg = op != NULL && strcmp(op, "<>") == 0;
-	n->type = T_BOOL;
-	wp_set_args(n, k + 1);
-	n->args[0] = items[k];
-	for (i = 0; i < k; i++)
-		n->args[i + 1] = items[i];
-out:
-	free(items);
-	return n;
-}
-
-static struct wnode *
-between(struct wp *p, json_t *b, const char *kind, struct wnode *l, int loc)
-{
-	struct wnode **items = NULL, *n = NULL;
-	size_t k;
-	int ge, le;
-
-	if (rlist(p, b, loc, &items, &k) == -1)
-		goto out;
-	if (k != 2) {
-		wp_fail(p, loc, "malformed expression");
-		goto out;
-	}
-	items[2] = l;
-	if (unify(p, items, 3, ">=", loc, &ge) == -1 ||
-	    unify(p, items, 3, "<=", loc, &le) == -1)
-		goto out;
-	n = wp_new(p, WN_BETWEEN, loc);
-	n->op = ge, n->op2 = le;
-	n->neg = strstr(kind, "NOT_") != NULL;
-	n->sym = strstr(kind, "_SYM") != NULL;
-	n->type = T_BOOL;
-	wp_set_args(n, 3);
-	n->args[0] = items[2], n->args[1] = items[0], n->args[2] = items[1];
-out:
-	free(items);
-	return n;
 }
 
 static struct wnode *
@@ -297,14 +233,14 @@ wp_aexpr(struct wp *p, json_t *b, int loc)
 		wp_fail(p, loc, "unsupported operator OPERATOR()");
 		return NULL;
 	}
+	if (strcmp(kind, "AEXPR_IN") == 0)
+		return wp_in(p, b, op, json_object_get(b, "lexpr"), loc);
+	if (strncmp(kind, "AEXPR_BETWEEN", 13) == 0 ||
+	    strncmp(kind, "AEXPR_NOT_BETWEEN", 17) == 0)
+		return wp_between(p, b, kind, json_object_get(b, "lexpr"), loc);
 	if (json_object_get(b, "lexpr") != NULL &&
 	    (l = opt_node(p, b, "lexpr", loc)) == NULL)
 		return NULL;
-	if (strcmp(kind, "AEXPR_IN") == 0)
-		return in_expr(p, b, op, l, loc);
-	if (strncmp(kind, "AEXPR_BETWEEN", 13) == 0 ||
-	    strncmp(kind, "AEXPR_NOT_BETWEEN", 17) == 0)
-		return between(p, b, kind, l, loc);
 	if ((r = opt_node(p, b, "rexpr", loc)) == NULL)
 		return NULL;
 	if (strcmp(kind, "AEXPR_OP_ANY") == 0 || strcmp(kind, "AEXPR_OP_ALL") == 0)

@@ -252,6 +252,19 @@ first_elem(const struct wnode *n)
 	return NULL;
 }
 
+/* Item i of WN_IN n compares column c's own value (or its lossless
+ * text) with a constant of the same type. */
+static int
+same_key(const struct wnode *c, const struct wnode *n, size_t i)
+{
+	const struct wop *o = &where_ops[n->ops[i]];
+
+	if (o->l != o->r)
+		return 0;
+	return wt_equal(&n->ltypes[i], &c->type) || (n->ltypes[i].base ==
+	    WV_TEXT && (c->type.base == WV_VARCHAR || c->type.base == WV_NAME));
+}
+
 static int
 try_eq(struct where *w, const struct wnode *n, struct where_term *t)
 {
@@ -259,7 +272,7 @@ try_eq(struct where *w, const struct wnode *n, struct where_term *t)
 	size_t i;
 
 	if (n->kind == WN_OP && where_ops[n->op].impl == WI_EQ && n->nargs == 2 &&
-	    !n->args[0]->type.array) {
+	    !n->args[0]->type.array && where_ops[n->op].l == where_ops[n->op].r) {
 		for (i = 0; i < 2; i++)
 			if ((c = term_col(n->args[i])) != NULL &&
 			    is_val(n->args[1 - i])) {
@@ -273,7 +286,7 @@ try_eq(struct where *w, const struct wnode *n, struct where_term *t)
 		return -1;
 	t->col = c->col;
 	for (i = 1; i < n->nargs; i++) {
-		if (n->args[i]->kind != WN_CONST)
+		if (n->args[i]->kind != WN_CONST || !same_key(c, n, i - 1))
 			return -1;
 		if (!n->args[i]->isnull &&
 		    add_val(w, t, c->col, &n->args[i]->val) == -1)
@@ -291,7 +304,8 @@ try_has(struct where *w, const struct wnode *n, struct where_term *t)
 	    where_ops[n->op].impl : -1;
 
 	t->kind = WHERE_TERM_HAS;
-	if (n->kind == WN_ANY && impl == WI_EQ && is_val(n->args[0])) {
+	if (n->kind == WN_ANY && impl == WI_EQ && is_val(n->args[0]) &&
+	    where_ops[n->op].l == where_ops[n->op].r) {
 		arr = n->args[1];
 		v = &n->args[0]->val;
 	} else if (n->kind == WN_OP &&

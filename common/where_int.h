@@ -4,9 +4,11 @@
  * where_index.c.  Not a contract for other modules.
  *
  * The compiled form is a typed AST: every node has a resolved type, every
- * implicit cast is an explicit WN_CAST node, IN / BETWEEN are desugared into
- * AND / OR of comparisons (sharing the left operand: the AST is a DAG, all
- * nodes live in the where's node list and are freed together).
+ * implicit cast is an explicit WN_CAST node, except for the left operand
+ * of IN / BETWEEN: Postgres resolves a comparison per item / bound on
+ * copies of it, we keep it once (uncast: no exponential blow-up with
+ * nesting) and cast its value per comparison.  Nodes may be shared (the
+ * AST is a DAG); all live in the where's node list, freed together.
  */
 #ifndef ELECTRICD_WHERE_INT_H
 #define ELECTRICD_WHERE_INT_H
@@ -44,9 +46,14 @@ enum wn_kind {
 	WN_ANY,		/* args[0] op ANY (args[1]); op = where_ops index */
 	WN_ALL,
 	WN_ARRAY,	/* ARRAY[args...] */
-	WN_IN,		/* args[0] IN (args[1..]); op: the = row; neg: NOT IN */
-	WN_BETWEEN,	/* args[0] BETWEEN args[1] AND args[2]; op: the >=
-			 * row, op2: the <= row; neg: NOT; sym: SYMMETRIC */
+	WN_IN,		/* args[0] IN (args[1..]); ops[i - 1]: the = (NOT
+			 * IN: <>) row for item i (maybe cross-type), ltypes[i
+			 * - 1]: what args[0]'s value is cast to for it (the
+			 * items are cast already); neg: NOT IN */
+	WN_BETWEEN,	/* args[0] BETWEEN args[1] AND args[2]; op / op2: the
+			 * rows comparing args[0] (its value cast to their left
+			 * type) with args[1] / args[2]; neg: NOT; sym:
+			 * SYMMETRIC (the same rows serve swapped bounds) */
 	WN_SUBSCRIPT,	/* args[0][args[1]] or slice args[0][args[1]:args[2]]
 			 * (op = 1 for a slice; a missing bound is NULL) */
 };
@@ -74,6 +81,7 @@ enum wimpl {
 	WI_LIKE, WI_NOT_LIKE, WI_ILIKE, WI_NOT_ILIKE,
 	WI_CONTAINS, WI_CONTAINED, WI_OVERLAP,
 	WI_ARR_CAT, WI_ARR_APPEND, WI_ARR_PREPEND,
+	WI_UNSUPP,	/* Postgres has it (resolution), we do not */
 };
 
 /* Pseudo types in the operator table. */
@@ -106,6 +114,8 @@ struct wnode {
 	struct wtype	 type;
 	size_t		 nargs;
 	struct wnode	**args;
+	int		*ops;		/* WN_IN */
+	struct wtype	*ltypes;	/* WN_IN */
 	char		*text;		/* WN_CONST: input text (NUL-free) */
 	size_t		 textlen;
 	struct wv_val	 val;		/* WN_CONST, not isnull: the value */
@@ -185,6 +195,14 @@ struct wnode *wp_to_bool(struct wp *, struct wnode *n, const char *what);
 int wp_type_name(struct wp *, struct json_t *tn, int loc, struct wtype *t);
 /* where_expr.c: node kinds other than leaves. */
 struct wnode *wp_aexpr(struct wp *, struct json_t *, int loc);
+/* An enum compared with a literal / param: -1 (error set). */
+int wp_enum_check(struct wp *, struct wnode *, struct wnode *);
+/* where_in.c: x [NOT] IN (list) (op "=" or "<>"), x [NOT] BETWEEN
+ * [SYMMETRIC] (kind: A_Expr kind); lexpr: x's JSON node. */
+struct wnode *wp_in(struct wp *, struct json_t *, const char *op,
+    struct json_t *lexpr, int loc);
+struct wnode *wp_between(struct wp *, struct json_t *, const char *kind,
+    struct json_t *lexpr, int loc);
 struct wnode *wp_func(struct wp *, struct json_t *, int loc);
 struct wnode *wp_binop(struct wp *, const char *op, int impl,
     struct wnode *l, struct wnode *r, int loc);

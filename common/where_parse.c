@@ -354,8 +354,10 @@ paramref(struct wp *p, json_t *b, int loc)
 /* ---- casts ---- */
 
 /* Types the canonical SQL uses that users may not cast to freely
- * (numeric, bpchar, name, the table's enums): allowed only for typed
- * literals and for casts that are implicit anyway (see typecast()). */
+ * (bpchar, name, the table's enums, and numeric, which where_sql spells
+ * "numeric" because §10.2 forbids `numeric` as a cast target):
+ * allowed only for typed literals and for casts that are implicit
+ * anyway (see typecast()). */
 static int
 extra_target(struct wp *p, const char *name, struct wtype *t)
 {
@@ -376,7 +378,8 @@ extra_target(struct wp *p, const char *name, struct wtype *t)
 	return -1;
 }
 
-/* 0 for a §10.2 cast target, 1 for an extra_target, -1 error. */
+/* 0 for a §10.2 cast target, 1 for an extra_target, 2 for plain
+ * "numeric" (rejected by the caller at the cast), -1 error. */
 int
 wp_type_name(struct wp *p, json_t *tn, int loc, struct wtype *t)
 {
@@ -405,6 +408,11 @@ wp_type_name(struct wp *p, json_t *tn, int loc, struct wtype *t)
 		return wp_fail(p, loc, "type modifiers are not supported");
 	if (i < NELEM(cast_targets))
 		t->base = (uint8_t)wv_type_from_name(name, strlen(name));
+	/* §10.2: numeric is no cast target.  The keyword (NUMERIC, DECIMAL,
+	 * DEC) parses as pg_catalog.numeric; where_sql's "numeric" (quoted:
+	 * a plain name) is the only spelling accepted. */
+	if (t->base == WV_NUMERIC && schema != NULL)
+		return 2;
 	return i < NELEM(cast_targets) ? 0 : 1;
 }
 
@@ -420,6 +428,10 @@ typecast(struct wp *p, json_t *b, int loc)
 	if ((extra = wp_type_name(p, json_object_get(b, "typeName"), loc,
 	    &t)) == -1)
 		return NULL;
+	if (extra == 2) {
+		wp_fail(p, loc, "unsupported type numeric");
+		return NULL;
+	}
 	k = wp_node_kind(arg, &ab);
 	if (k != NULL && strcmp(k, "A_ArrayExpr") == 0 && t.array &&
 	    json_array_size(json_object_get(ab, "elements")) == 0) {

@@ -2,7 +2,9 @@
  * where_sql: the canonical SQL of a compiled WHERE, rendered from the AST
  * only (never from the user's text).  Identifiers are always double-
  * quoted, constants are '<text output>'::type (quotes doubled; no NUL can
- * occur), every cast is an explicit CAST(... AS ...), every compound
+ * occur), every cast is an explicit CAST(... AS ...) (numeric spelled
+ * "numeric", quoted: the compiler rejects the keyword NUMERIC as a cast
+ * target, §10.2, but accepts its own spelling), every compound
  * expression is parenthesised, and ordering comparisons / ILIKE /
  * lower / upper / GREATEST / LEAST on text types carry COLLATE "C" so that
  * Postgres computes exactly what where_eval does.  Output parses back to
@@ -37,6 +39,8 @@ r_type(struct sbuf *b, const struct wtype *t)
 {
 	if (t->base == WV_ENUM || t->base == WT_OTHER)
 		r_ident(b, t->name);
+	else if (t->base == WV_NUMERIC)	/* `numeric` is no user cast target */
+		sbuf_adds(b, "\"numeric\"");
 	else
 		sbuf_adds(b, wt_sqlname(t));
 	if (t->array)

@@ -219,8 +219,10 @@ wv_parse(enum wv_type t, enum wv_type elem, const char *s, size_t len,
 	case WV_NUMERIC:
 		return wvi_parse_numeric(s, len, a, &out->u.num, err);
 	case WV_TEXT: case WV_VARCHAR: case WV_BPCHAR: case WV_NAME:
-	case WV_JSON: case WV_JSONB: case WV_ENUM:
+	case WV_ENUM:
 		return wv_parse_plain(t, s, len, out);
+	case WV_JSON: case WV_JSONB:
+		return wvi_parse_json(t, s, len, a, out, err);
 	case WV_UUID:
 		return wvi_parse_uuid(s, len, out->u.uuid, err);
 	case WV_DATE: case WV_TIME: case WV_TIMETZ: case WV_TIMESTAMP:
@@ -248,7 +250,8 @@ wv_cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int c;
 
-	c = memcmp(a, b, alen < blen ? alen : blen);
+	c = alen == 0 || blen == 0 ? 0 : memcmp(a, b, alen < blen ? alen :
+	    blen);
 	if (c != 0)
 		return c < 0 ? -1 : 1;
 	return (alen > blen) - (alen < blen);
@@ -283,7 +286,10 @@ wv_cmp(const struct wv_val *a, const struct wv_val *b)
 		return wvi_cmp_interval(&a->u.iv, &b->u.iv);
 	case WV_ARRAY:
 		return wvi_cmp_array(a->u.arr, b->u.arr);
-	default:	/* bytea, json, jsonb, enum */
+	case WV_JSONB:
+		return wvi_cmp_jsonb(a->u.s.p, a->u.s.len, b->u.s.p,
+		    b->u.s.len);
+	default:	/* bytea, json, enum */
 		return wv_cmp_bytes(a->u.s.p, a->u.s.len, b->u.s.p,
 		    b->u.s.len);
 	}

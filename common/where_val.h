@@ -156,10 +156,11 @@ int wv_type_is_int(enum wv_type);	/* int2, int4, int8 */
  * where_val_time.c for exactly what), interval (iso_8601 "P1Y2M3DT4H5M6S",
  * "P0001-02-03T04:05:06" and Postgres' "1 day 02:00:00" / "@ 1 day ago"
  * verbose form), bytea (hex "\x.." and escape format), arrays ("{...}",
- * quoting, NULL, nested, "[lo:hi]={...}").  text/varchar/bpchar/name/json/
- * jsonb/enum take the text as is (no typmod: no length checks, no
- * padding; name is not truncated to 63 bytes).  jsonb is NOT normalised
- * (compare jsonb only between values Postgres printed).
+ * quoting, NULL, nested, "[lo:hi]={...}").  text/varchar/bpchar/name/
+ * enum take the text as is (no typmod: no length checks, no padding; name
+ * is not truncated to 63 bytes).  json and jsonb are validated ("invalid
+ * input syntax for type json"); json keeps the text, jsonb becomes
+ * jsonb_out's canonical text (in the arena unless the input already is).
  * Errors use Postgres' messages: `invalid input syntax for type integer:
  * "abc"`, `value "99999999999" is out of range for type integer`, ...
  */
@@ -175,7 +176,8 @@ int wv_parse(enum wv_type t, enum wv_type elem, const char *s, size_t len,
  * days*24h, 128-bit).  timetz: by UTC instant, then zone.  arrays:
  * array_cmp (elements first, NULL > non-NULL, then length, ndims, dims,
  * lower bounds).  bool false < true.  enum: by label bytes (valid for
- * equality only).  json: bytes (Postgres has no json =).
+ * equality only).  json: bytes (Postgres has no json =).  jsonb:
+ * Postgres' jsonb order (numbers as numeric, strings bytewise).
  */
 int wv_cmp(const struct wv_val *a, const struct wv_val *b);
 
@@ -225,7 +227,9 @@ int wv_unop(enum wv_op op, const struct wv_val *a, struct wv_arena *,
  * float8::int4 (round half to even as rint, overflow error), numeric::int
  * (round half away from zero), date::timestamp, timestamptz::date (UTC),
  * bool::text -> "true"/"false", bpchar::text strips trailing spaces,
- * enum::text = label, interval::text = iso_8601. */
+ * enum::text = label, interval::text = iso_8601.  A cast may succeed
+ * with out->type == WV_NULL: SQL NULL, as Postgres' timestamp[tz]::time
+ * and timestamptz::timetz of +-infinity (the caller yields NULL). */
 enum wv_castkind {
 	WV_CAST_NONE = 0,	/* not allowed */
 	WV_CAST_EXPLICIT,	/* x::t only */

@@ -258,7 +258,9 @@ wv_cast(const struct wv_val *in, enum wv_type to, enum wv_type to_elem,
 		return wv_to_text(in, to, ar, out);
 	if (wv_type_is_text(in->type) || in->type == WV_JSON ||
 	    in->type == WV_JSONB) {
-		wv_to_text(in, WV_TEXT, ar, out);
+		/* an I/O conversion: bpchar's output keeps its padding */
+		wv_to_text(in, in->type == WV_BPCHAR ? WV_BPCHAR : WV_TEXT,
+		    ar, out);
 		s = out->u.s.p;
 		n = out->u.s.len;
 		return wv_parse(to, to_elem, s, n, ar, out, err);

@@ -3,7 +3,8 @@
  * concern: where_val.c dispatch/arena/names, where_val_num.c ints and
  * floats, where_val_numeric.c decimals, where_val_time.c date/time,
  * where_val_text.c text/uuid/bytea/LIKE, where_val_array.c arrays,
- * where_val_cast.c casts).  Not for users of where_val.h.
+ * where_val_cast.c casts, where_val_numpow.c numeric ^, where_val_json.c
+ * json/jsonb).  Not for users of where_val.h.
  */
 #ifndef ELECTRICD_WHERE_VAL_INT_H
 #define ELECTRICD_WHERE_VAL_INT_H
@@ -54,6 +55,11 @@ int wvi_numeric_scaled(enum wv_op, const struct wv_num *,
     const struct wv_num *, int rscale, struct wv_arena *, struct wv_num *,
     struct wv_err *);
 int wvi_numeric_weight(const struct wv_num *);
+
+/* where_val_json.c */
+int wvi_parse_json(enum wv_type, const char *, size_t, struct wv_arena *,
+    struct wv_val *, struct wv_err *);
+int wvi_cmp_jsonb(const char *, size_t, const char *, size_t);
 
 /* where_val_numpow.c */
 int wvi_numeric_pow(const struct wv_num *, const struct wv_num *,

@@ -22,8 +22,19 @@
 #define USEC_S	INT64_C(1000000)
 
 struct ivacc {
-	double	months, days, us;	/* doubles: exact for sane inputs */
+	double	months, days;	/* doubles: exact for sane inputs */
+	int64_t	us;		/* exact up to the int64 range */
+	int	ovf;		/* us overflowed */
 };
+
+/* a->us += x (x already rounded to whole microseconds). */
+static void
+iv_us(struct ivacc *a, double x)
+{
+	if (!(x > -9223372036854775808.0 && x < 9223372036854775808.0) ||
+	    __builtin_add_overflow(a->us, (int64_t)x, &a->us))
+		a->ovf = 1;
+}
 
 enum { U_YEAR, U_MON, U_WEEK, U_DAY, U_HOUR, U_MIN, U_SEC, U_MS, U_US,
     U_DECADE, U_CENTURY, U_MILLENNIUM };
@@ -70,28 +81,32 @@ iv_add(struct ivacc *a, int unit, double v)
 		else
 			a->days += ip * 7;
 		a->days += trunc(fd);
-		a->us += rint((fd - trunc(fd)) * 86400e6);
+		iv_us(a, rint((fd - trunc(fd)) * 86400e6));
 		return;
-	case U_DAY: a->days += ip; a->us += rint(f * 86400e6); return;
-	case U_HOUR: a->us += rint(v * 3600e6); return;
-	case U_MIN: a->us += rint(v * 60e6); return;
-	case U_SEC: a->us += rint(v * 1e6); return;
-	case U_MS: a->us += rint(v * 1e3); return;
-	default: a->us += rint(v); return;
+	case U_DAY: a->days += ip; iv_us(a, rint(f * 86400e6)); return;
+	case U_HOUR: iv_us(a, rint(v * 3600e6)); return;
+	case U_MIN: iv_us(a, rint(v * 60e6)); return;
+	case U_SEC: iv_us(a, rint(v * 1e6)); return;
+	case U_MS: iv_us(a, rint(v * 1e3)); return;
+	default: iv_us(a, rint(v)); return;
 	}
 }
 
+/* -2: the months overflow ("interval out of range"), -3: a field
+ * ("interval field value out of range"), as Postgres words them. */
 static int
 iv_finish(const struct ivacc *a, int neg, struct wv_interval *out)
 {
-	double s = neg ? -1 : 1;
+	double s = neg ? -1 : 1, m = a->months * s, d = a->days * s;
 
-	if (fabs(a->months) > INT32_MAX || fabs(a->days) > INT32_MAX ||
-	    fabs(a->us) > 9.2e18)
+	if (m < INT32_MIN || m > INT32_MAX)
 		return -2;
-	out->months = (int32_t)(a->months * s);
-	out->days = (int32_t)(a->days * s);
-	out->us = (int64_t)(a->us * s);
+	if (d < INT32_MIN || d > INT32_MAX || a->ovf ||
+	    (neg && a->us == INT64_MIN))
+		return -3;
+	out->months = (int32_t)m;
+	out->days = (int32_t)d;
+	out->us = neg ? -a->us : a->us;
 	return 0;
 }
 
@@ -121,7 +136,7 @@ iv_iso(const char *s, size_t len, struct wv_interval *out)
 	static const char dates[] = "YMWD", times[] = "HMS";
 	static const int dunit[] = { U_YEAR, U_MON, U_WEEK, U_DAY };
 	static const int tunit[] = { U_HOUR, U_MIN, U_SEC };
-	struct ivacc a = { 0, 0, 0 };
+	struct ivacc a = { 0, 0, 0, 0 };
 	size_t i = 1;
 	int in_time = 0;
 	double v;
@@ -177,55 +192,148 @@ iv_clock(const char *s, size_t len, size_t *i, struct ivacc *a)
 		if (iv_number(s, len, i, &sec) != 0)
 			return -1;
 	}
-	a->us += (neg ? -1 : 1) * (h * 3600e6 + m * 60e6 + rint(sec * 1e6));
+	iv_us(a, (neg ? -1 : 1) * h * 3600e6);
+	iv_us(a, (neg ? -1 : 1) * m * 60e6);
+	iv_us(a, (neg ? -1 : 1) * rint(sec * 1e6));
 	return 0;
 }
 
-static int
-iv_verbose(const char *s, size_t len, struct wv_interval *out)
-{
-	struct ivacc a = { 0, 0, 0 };
-	size_t i = 0, j, w;
-	int neg = 0, unit, any = 0;
-	double v;
+/* Fields set by an hh:mm[:ss] clock (each field may be given once). */
+#define IV_CLOCK_M	(1u << U_HOUR | 1u << U_MIN | 1u << U_SEC | \
+			 1u << U_MS | 1u << U_US)
 
-	if (i < len && s[i] == '@')
-		i++;
+/* A field separator of Postgres' ParseDateTime: spaces and punctuation
+ * other than the signs, '.' and ':' ("50%" is 50 seconds). */
+static int
+iv_sep(int c)
+{
+	return wvi_isspace(c) || (ispunct(c) && strchr("+-.:", c) == NULL);
+}
+
+/* [+-]Y-M (SQL standard year-month) at s[i]: 1 and its end in *e, 0 if
+ * not one, -3 when the month is out of range. */
+static int
+iv_ym(const char *s, size_t len, size_t i, size_t *e, double *months)
+{
+	size_t k = i + (s[i] == '-' || s[i] == '+'), d1, d2;
+	double y = 0, m = 0;
+
+	for (d1 = k; k < len && isdigit((unsigned char)s[k]); k++)
+		y = y * 10 + (s[k] - '0');
+	if (k == d1 || k >= len || s[k] != '-')
+		return 0;
+	for (d2 = ++k; k < len && isdigit((unsigned char)s[k]); k++)
+		m = m * 10 + (s[k] - '0');
+	if (k == d2 || (k < len && !iv_sep((unsigned char)s[k])))
+		return 0;
+	if (m > 11)
+		return -3;
+	*e = k;
+	*months = (s[i] == '-' ? -1 : 1) * (y * 12 + m);
+	return 1;
+}
+
+enum { IVF_BARE, IVF_UNIT, IVF_CLOCK, IVF_YM };
+
+struct ivf {
+	int	 kind, unit;
+	double	 v;
+	size_t	 pos;		/* IVF_CLOCK: where it starts */
+};
+
+#define IV_MAXF	32
+
+/* Splits the verbose form into fields; returns their number or < 0. */
+static int
+iv_fields(const char *s, size_t len, struct ivf *f, int *neg)
+{
+	size_t i = 0, j, w;
+	int n = 0, r;
+
 	for (;;) {
-		while (i < len && wvi_isspace((unsigned char)s[i]))
+		while (i < len && iv_sep((unsigned char)s[i]))
 			i++;
 		if (i == len)
-			break;
-		if (len - i == 3 && strncasecmp(s + i, "ago", 3) == 0 && any) {
-			neg = 1;
-			break;
+			return n;
+		if (len - i == 3 && strncasecmp(s + i, "ago", 3) == 0 && n) {
+			*neg = 1;
+			return n;
 		}
+		if (n == IV_MAXF)
+			return -1;
+		f[n].pos = i;
 		for (j = i + (s[i] == '-' || s[i] == '+'); j < len &&
 		    (isdigit((unsigned char)s[j]) || s[j] == '.'); j++)
 			;
 		if (j < len && s[j] == ':') {
-			if (iv_clock(s, len, &i, &a) != 0)
+			f[n++].kind = IVF_CLOCK;
+			if (iv_clock(s, len, &i, &(struct ivacc){ 0 }) != 0)
 				return -1;
-			any = 1;
 			continue;
 		}
-		if (iv_number(s, len, &i, &v) != 0)
+		if ((r = iv_ym(s, len, i, &i, &f[n].v)) != 0) {
+			if (r < 0)
+				return r;
+			f[n++].kind = IVF_YM;
+			continue;
+		}
+		if (iv_number(s, len, &i, &f[n].v) != 0)
 			return -1;
-		while (i < len && wvi_isspace((unsigned char)s[i]))
+		while (i < len && iv_sep((unsigned char)s[i]))
 			i++;
 		for (w = i; w < len && isalpha((unsigned char)s[w]); w++)
 			;
-		if (w == i || (w - i == 3 && strncasecmp(s + i, "ago", 3) == 0))
-			unit = U_SEC;
-		else if ((unit = iv_unit(s + i, w - i)) < 0)
-			return -1;
-		else
+		f[n].kind = IVF_BARE;
+		if (w > i && !(w - i == 3 && strncasecmp(s + i, "ago", 3) == 0)) {
+			if ((f[n].unit = iv_unit(s + i, w - i)) < 0)
+				return -1;
+			f[n].kind = IVF_UNIT;
 			i = w;
-		iv_add(&a, unit, v);
-		any = 1;
+		}
+		n++;
 	}
-	if (!any)
-		return -1;
+}
+
+/* Postgres reads the fields backwards: a number without a unit is
+ * seconds at the end, days before a clock or an hour field, and takes
+ * the unit of the field after it otherwise (usually a duplicate). */
+static int
+iv_verbose(const char *s, size_t len, struct wv_interval *out)
+{
+	struct ivacc a = { 0, 0, 0, 0 };
+	struct ivf f[IV_MAXF];
+	int neg = 0, n, k, unit, type = U_SEC;
+	unsigned mask = 0, m;
+	size_t pos;
+
+	if ((n = iv_fields(s, len, f, &neg)) <= 0)
+		return n < 0 ? n : -1;
+	for (k = n - 1; k >= 0; k--) {
+		switch (f[k].kind) {
+		case IVF_CLOCK:
+			m = IV_CLOCK_M;
+			pos = f[k].pos;
+			(void)iv_clock(s, len, &pos, &a);
+			type = U_DAY;
+			break;
+		case IVF_YM:
+			m = 1u << U_YEAR | 1u << U_MON;
+			a.months += f[k].v;
+			type = -1;
+			break;
+		default:
+			if ((unit = f[k].kind == IVF_UNIT ? f[k].unit : type) < 0)
+				return -1;
+			m = 1u << unit;
+			type = unit == U_HOUR ? U_DAY : unit;
+			if (!(mask & m))
+				iv_add(&a, unit, f[k].v);
+			break;
+		}
+		if (mask & m)	/* a field given twice */
+			return -1;
+		mask |= m;
+	}
 	return iv_finish(&a, neg, out);
 }
 
@@ -244,6 +352,9 @@ wvi_parse_interval(const char *s0, size_t len0, struct wv_interval *out,
 		rc = iv_verbose(s, len, out);
 	if (rc == -2)
 		return wvi_err(err, "interval out of range");
+	if (rc == -3)
+		return wvi_err(err, "interval field value out of range: \"%.*s\"",
+		    (int)len0, s0);
 	if (rc != 0)
 		return wvi_bad_input(err, "interval", s0, len0);
 	return 0;

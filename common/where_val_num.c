@@ -144,43 +144,88 @@ wvi_parse_bool(const char *s0, size_t len0, struct wv_val *out,
 	return wvi_bad_input(err, "boolean", s0, len0);
 }
 
-/* Does the decimal in buf lie strictly inside v's rounding interval?
- * Postgres' shortest output (Ryu without STRICTLY_SHORTEST) never picks a
- * decimal lying exactly halfway to a neighbour, even when reading it back
- * would round to v (ties to even).  The midpoints are exact in double
- * (float4) and in long double (float8, x87 80-bit). */
+/* Does the decimal in buf lie strictly inside v's rounding interval
+ * (v > 0)?  Postgres' shortest output (Ryu without STRICTLY_SHORTEST)
+ * never picks a decimal lying exactly halfway to a neighbour, even when
+ * reading it back would round to v (ties to even).  The midpoints are
+ * exact in double (float4) and in long double (float8, x87 80-bit).
+ * Above the largest finite value the neighbour is the next power of two
+ * (the value reading back as infinity). */
 static int
 wv_float_inside(const char *buf, double v, int is4)
 {
-	long double c, lo, hi;
+	long double c, lo, hi, up;
 
 	if (is4) {
 		float f = (float)v;
 
 		c = strtod(buf, NULL);
 		lo = ((double)f + (double)nextafterf(f, -INFINITY)) / 2;
-		hi = ((double)f + (double)nextafterf(f, INFINITY)) / 2;
+		up = nextafterf(f, INFINITY);
+		if (isinf(up))
+			up = (double)f + ((double)f - nextafterf(f, -INFINITY));
 	} else if (LDBL_MANT_DIG < DBL_MANT_DIG + 1) {
 		return strtod(buf, NULL) == v;	/* no exact midpoints */
 	} else {
 		c = strtold(buf, NULL);
 		lo = ((long double)v + nextafter(v, -INFINITY)) / 2;
-		hi = ((long double)v + nextafter(v, INFINITY)) / 2;
+		up = nextafter(v, INFINITY);
+		if (isinf(up))
+			up = (long double)v + ((long double)v -
+			    nextafter(v, -INFINITY));
 	}
+	hi = ((is4 ? (long double)(double)(float)v : (long double)v) + up) / 2;
 	return lo < c && c < hi;
+}
+
+/* The shortest decimal strictly inside v's rounding interval (v > 0),
+ * as Ryu picks it: at each length the nearest decimal, else its other
+ * neighbour of that length (possible just above a power of two, where
+ * the interval below v is half as wide).  digits gets the significant
+ * digits (no trailing zeros), *exp the exponent of the first one. */
+static int
+wv_float_shortest(double v, int is4, char *digits, int *exp)
+{
+	char buf[64], *e;
+	int prec, maxp = is4 ? 9 : 17, k, n, scale;
+	unsigned long long m, alt;
+
+	*exp = 0;
+	for (prec = 1; prec <= maxp; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
+		e = strchr(buf, 'e');
+		scale = atoi(e + 1) - (prec - 1);
+		for (m = 0, k = 0; buf + k < e; k++)
+			if (buf[k] != '.')
+				m = m * 10 + (unsigned)(buf[k] - '0');
+		snprintf(buf, sizeof(buf), "%llue%d", m, scale);
+		if (!wv_float_inside(buf, v, is4) && prec < maxp) {
+			alt = strtold(buf, NULL) < (long double)v ? m + 1 :
+			    m - 1;
+			snprintf(buf, sizeof(buf), "%llue%d", alt, scale);
+			if (alt == 0 || !wv_float_inside(buf, v, is4))
+				continue;
+			m = alt;
+		}
+		n = snprintf(digits, 24, "%llu", m);
+		*exp = scale + n - 1;
+		while (n > 1 && digits[n - 1] == '0')
+			n--;
+		digits[n] = '\0';
+		return n;
+	}
+	digits[0] = '0';	/* not reached: 17 (9) digits always fit */
+	return 1;
 }
 
 /* Shortest digits that read back as v, printed like Postgres' float
  * output: plain notation when -4 <= exponent < DIG (15, float4: 6), else
- * d.ddde+XX.  Not reproduced: at a power of two, where the interval below
- * v is half as wide, Ryu may take the other neighbour of the same length
- * when the nearest one falls outside (we print one more digit). */
+ * d.ddde+XX. */
 void
 wvi_out_float(double v, int is4, struct sbuf *out)
 {
-	char buf[64], digits[32];
-	int prec, exp, nd, i, maxp = is4 ? 9 : 17, dig = is4 ? 6 : 15;
-	char *e;
+	char digits[32];
+	int exp, nd, i, dig = is4 ? 6 : 15;
 
 	if (isnan(v)) {
 		sbuf_adds(out, "NaN");
@@ -194,20 +239,7 @@ wvi_out_float(double v, int is4, struct sbuf *out)
 		sbuf_adds(out, signbit(v) ? "-0" : "0");
 		return;
 	}
-	for (prec = 1; prec < maxp; prec++) {
-		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
-		if (wv_float_inside(buf, v, is4))
-			break;
-	}
-	snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
-	e = strchr(buf, 'e');
-	exp = atoi(e + 1);
-	nd = 0;
-	for (i = buf[0] == '-'; buf + i < e; i++)
-		if (buf[i] != '.')
-			digits[nd++] = buf[i];
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
+	nd = wv_float_shortest(fabs(v), is4, digits, &exp);
 	if (v < 0)
 		sbuf_addc(out, '-');
 	if (exp < -4 || exp >= dig) {

@@ -6,12 +6,18 @@
  * same intermediate rounding scales, then one final rounding or, for a
  * negative exponent, one division).  Called by where_val_numeric.c's
  * users through wvi_numeric_pow (where_val_ops.c dispatch).
- * Not supported: non-integral exponents and integral ones beyond int32
- * (other than the trivial bases 0, 1): error "numeric ^ with a
- * non-integer exponent is not supported".  Postgres computes those with
- * ln/exp at a scale it derives from the result's magnitude.
+ * Non-integral exponents: Postgres computes ln/exp at a result scale it
+ * derives from an 8-digit estimate of the result's magnitude; we derive
+ * the same scale and compute with long double, which is exact enough
+ * when the result needs at most 17 significant digits (the common case:
+ * scale 16 and a result below 10) and the rounding digit is not close
+ * to a tie.  Otherwise (and for integral exponents beyond int32) the
+ * result is an error saying so.
  */
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "where_val_int.h"
@@ -217,6 +223,89 @@ np_pow_int(const struct wv_num *base, int64_t e, int rscale,
 	return wvi_numeric_scaled(WV_OP_POS, &res, NULL, rscale, ar, out, err);
 }
 
+/* A finite value as a long double (0 when out of its range). */
+static long double
+np_ld(const struct wv_num *a)
+{
+	char buf[64];
+	int i, k = 0;
+
+	for (i = 0; i < (int)a->nd && k < 40; i++)
+		if (a->d[i] != '.')
+			buf[k++] = a->d[i];
+	snprintf(buf + k, sizeof(buf) - (size_t)k, "e%d", a->exp - (k - 1));
+	return (a->neg ? -1 : 1) * strtold(buf, NULL);
+}
+
+/* Rounds v half away from zero to s decimals (s <= 27: 10^s exact). */
+static long double
+np_round(long double v, int s)
+{
+	long double m = powl(10, s);
+
+	return roundl(v * m) / m;
+}
+
+/* Postgres' choice of the result scale for a non-integral exponent: an
+ * 8-digit estimate of y * ln(x) (ln_dweight, then ln and the product
+ * rounded to 8 - ln_dweight decimals) gives the result's decimal weight. */
+static int
+np_frac_rscale(const struct wv_num *x, const struct wv_num *y,
+    long double bx, long double by, int *val)
+{
+	long double ln = logl(bx), t;
+	int dw, ls, rs;
+	double v;
+
+	if (bx >= 0.9L && bx <= 1.1L)
+		dw = bx == 1 ? 0 : (int)floorl(log10l(fabsl(bx - 1)));
+	else
+		dw = (int)log10(fabs((double)ln));
+	ls = np_max(8 - dw, 0);
+	if (ls > 27)
+		return -1;
+	t = np_round(np_round(ln, ls) * by, ls);
+	v = (double)t * 0.434294481903252;
+	*val = (int)v;
+	if (fabs(v - nearbyint(v)) < 1e-7 && nearbyint(v) != 0)
+		return -1;	/* the truncation might go either way */
+	rs = np_max(np_max(NP_MIN_SIG - *val, x->dscale), y->dscale);
+	return np_min(rs, NP_MAX_DSCALE);
+}
+
+/* x ^ y for x > 0 and a non-integral y: correctly rounded at Postgres'
+ * result scale when long double carries enough digits (at most 17
+ * significant digits needed and the rounding is clear), else -1. */
+static int
+np_pow_frac(const struct wv_num *x, const struct wv_num *y,
+    struct wv_arena *ar, struct wv_num *out, struct wv_err *err)
+{
+	long double bx = np_ld(x), by = np_ld(y), r, t, f;
+	int rs, val;
+	char *p;
+
+	if (LDBL_MANT_DIG < 64 || x->exp > 4000 || x->exp < -4000 ||
+	    y->exp > 6 ||
+	    (rs = np_frac_rscale(x, y, bx, by, &val)) < 0 ||
+	    rs + val > 17 || rs > 4000)
+		return -1;
+	r = powl(bx, by);
+	if (!isfinite(r))
+		return -1;
+	t = r * powl(10, rs);
+	f = t - floorl(t);
+	/* powl is within 1 ulp, the scaling adds half an ulp: a margin of
+	 * 4 ulps of t around the tie */
+	if (t >= 1e18L || fabsl(f - 0.5L) <= ldexpl(t, -61) + 1e-6L)
+		return -1;
+	p = wv_arena_alloc(ar, 48);
+	snprintf(p, 48, "%.0Lfe-%d", floorl(t) + (f > 0.5L), rs);
+	if (wvi_parse_numeric(p, strlen(p), ar, out, err) != 0)
+		return -1;
+	out->dscale = (uint16_t)rs;
+	return 0;
+}
+
 int
 wvi_numeric_pow(const struct wv_num *x, const struct wv_num *y,
     struct wv_arena *ar, struct wv_num *out, struct wv_err *err)
@@ -245,6 +334,8 @@ wvi_numeric_pow(const struct wv_num *x, const struct wv_num *y,
 		out->dscale = NP_MIN_SIG;
 		return 0;
 	}
-	return wvi_err(err, "numeric ^ with a non-integer exponent is not "
-	    "supported");
+	if (np_sign(x) > 0 && np_pow_frac(x, y, ar, out, err) == 0)
+		return 0;
+	return wvi_err(err, "numeric ^ with a non-integer exponent: result "
+	    "not supported (needs more than 17 significant digits)");
 }

@@ -24,7 +24,8 @@ int
 wvi_cmp_text(const struct wv_val *a, const struct wv_val *b)
 {
 	size_t al = wv_bpchar_len(a), bl = wv_bpchar_len(b);
-	int c = memcmp(a->u.s.p, b->u.s.p, al < bl ? al : bl);
+	int c = al == 0 || bl == 0 ? 0 : memcmp(a->u.s.p, b->u.s.p,
+	    al < bl ? al : bl);
 
 	if (c != 0)
 		return c < 0 ? -1 : 1;
@@ -38,8 +39,10 @@ wvi_text_concat(const struct wv_val *a, const struct wv_val *b,
 	size_t al = wv_bpchar_len(a), bl = wv_bpchar_len(b);
 	char *p = wv_arena_alloc(ar, al + bl + 1);
 
-	memcpy(p, a->u.s.p, al);
-	memcpy(p + al, b->u.s.p, bl);
+	if (al > 0)
+		memcpy(p, a->u.s.p, al);
+	if (bl > 0)
+		memcpy(p + al, b->u.s.p, bl);
 	p[al + bl] = '\0';
 	out->type = WV_TEXT;
 	out->elem = 0;

@@ -5,7 +5,8 @@
 #      man pages
 #   3. npm ci of the end-to-end test dependencies (tests/e2e)
 #   4. one throwaway Postgres for the whole run (under /tmp, fsync off)
-#   5. the end-to-end tests: node --test, one file at a time
+#   5. the WHERE differential test (bin-san/where-diff, tests/where)
+#   6. the end-to-end tests: node --test, one file at a time
 # Every stage runs even if an earlier one failed; the exit status is
 # non-zero if any failed.  The node test runner's summary is printed last.
 # E2E_FILES="a.test.mjs b.test.mjs" runs only those files.
@@ -79,6 +80,29 @@ else
 	TEST_DATABASE_URL=$(scripts/pg.sh url "$pgdir" "$pgport")
 	export TEST_DATABASE_URL
 	echo "TEST_DATABASE_URL=$TEST_DATABASE_URL"
+fi
+
+stage "WHERE differential test (tests/where)"
+# Every clause of tests/where/clauses.txt against Postgres, row by row
+# (the ASan/UBSan build when there is one: hostile rows meet the
+# evaluator here); prints only failures and the summary.
+wd=bin-san/where-diff
+[[ -x $wd ]] || wd=bin/where-diff
+if [[ -z ${TEST_DATABASE_URL:-} ]]; then
+	echo "skipped: no Postgres"; failed+=(where-diff)
+elif [[ ! -x $wd ]]; then
+	echo "$wd is missing"; failed+=(where-diff)
+else
+	# UBSan reports do not stop the run; any of them fails the stage.
+	wd_ok=1
+	UBSAN_OPTIONS=print_stacktrace=1 timeout -k 5 120 "$wd" \
+		"$TEST_DATABASE_URL" 2>"$tmp/where-diff.err" || wd_ok=0
+	cat "$tmp/where-diff.err" >&2
+	if grep -q 'runtime error' "$tmp/where-diff.err"; then
+		echo "where-diff: undefined behaviour (see above)"
+		wd_ok=0
+	fi
+	((wd_ok)) || failed+=(where-diff)
 fi
 
 stage "end-to-end tests (tests/e2e)"

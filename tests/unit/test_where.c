@@ -26,6 +26,7 @@ static const struct where_col cols[] = {
 	{ "u", "uuid", 0, 0 }, { "iv", "interval", 0, 0 },
 	{ "j", "jsonb", 0, 0 }, { "We\"ird", "text", 0, 0 },
 	{ "été", "int2", 0, 0 }, { "m2", "mood2", 0, 1 },
+	{ "f4", "float4", 0, 0 }, { "tsn", "timestamp", 0, 0 },
 };
 #define NCOLS	(sizeof(cols) / sizeof(cols[0]))
 
@@ -44,7 +45,7 @@ static const struct {
 	{ "big = 5", "(\"big\" = '5'::int8)", NULL },
 	{ "big = 99999999999", "(\"big\" = '99999999999'::int8)", NULL },
 	{ "price > 1.50 or f < 2",
-	  "((\"price\" > '1.50'::numeric) OR (\"f\" < '2'::float8))", NULL },
+	  "((\"price\" > '1.50'::\"numeric\") OR (\"f\" < '2'::float8))", NULL },
 	{ "id in (1, 2)", "(\"id\" IN ('1'::int4, '2'::int4))", NULL },
 	{ "id not in (1, null)", "(\"id\" NOT IN ('1'::int4, NULL::int4))", NULL },
 	{ "vc = 'x'", "(CAST(\"vc\" AS text) = 'x'::text)", NULL },
@@ -59,6 +60,68 @@ static const struct {
 	  "(\"d\" BETWEEN '2024-01-01'::date AND '2024-02-01'::date)", NULL },
 	{ "id not between symmetric 5 and 1",
 	  "(\"id\" NOT BETWEEN SYMMETRIC '5'::int4 AND '1'::int4)", NULL },
+	{ "1 between 0.5 and id",
+	  "(('1'::\"numeric\" >= '0.5'::\"numeric\") AND ('1'::int4 <= \"id\"))", NULL },
+	/* overload resolution as Postgres' func_select_candidate: float8 is
+	 * the preferred numeric type (float48eq, float48mul, dpow) */
+	{ "f4 = 0.1", "(\"f4\" = '0.1'::float8)", NULL },
+	{ "f4 * 2 > 3.4e38",
+	  "((\"f4\" * '2'::float8) > '3.4e+38'::float8)", NULL },
+	{ "f4 * f4 = f4", "((\"f4\" * \"f4\") = \"f4\")", NULL },
+	{ "price = f4", "(CAST(\"price\" AS float8) = \"f4\")", NULL },
+	{ "f4 = $1", "(\"f4\" = '5'::float4)", NULL },
+	{ "id ^ 2 = 49",
+	  "((CAST(\"id\" AS float8) ^ '2'::float8) = '49'::float8)", NULL },
+	{ "price ^ 2 = 2.25",
+	  "((\"price\" ^ '2'::\"numeric\") = '2.25'::\"numeric\")", NULL },
+	{ "id = 0.5", "(CAST(\"id\" AS \"numeric\") = '0.5'::\"numeric\")", NULL },
+	/* bpchar = varchar is bpchareq; text wins over bpchar */
+	{ "ch = vc", "(\"ch\" = CAST(\"vc\" AS bpchar))", NULL },
+	{ "vc = ch", "(CAST(\"vc\" AS bpchar) = \"ch\")", NULL },
+	{ "title = ch", "(\"title\" = CAST(\"ch\" AS text))", NULL },
+	{ "vc < vc", "(CAST(\"vc\" AS text) COLLATE \"C\" < CAST(\"vc\" AS text))",
+	  NULL },
+	{ "coalesce(ch, title) = 'a'",
+	  "(COALESCE(\"ch\", CAST(\"title\" AS bpchar)) = 'a'::bpchar)", NULL },
+	{ "coalesce(title, ch) = 'a'",
+	  "(COALESCE(\"title\", CAST(\"ch\" AS text)) = 'a'::text)", NULL },
+	/* date / timestamp / timestamptz: the cross-type operators */
+	{ "d < tsn and d >= ts and tsn <> ts",
+	  "((\"d\" < \"tsn\") AND (\"d\" >= \"ts\") AND (\"tsn\" <> \"ts\"))", NULL },
+	{ "d is distinct from tsn", "(\"d\" IS DISTINCT FROM \"tsn\")", NULL },
+	{ "d = '2024-01-01 10:00'", "(\"d\" = '2024-01-01'::date)", NULL },
+	/* unknown || int4 is text || anynonarray */
+	{ "'x' || id = 'x42'", "(('x'::text || \"id\") = 'x42'::text)", NULL },
+	{ "id || 'x' = '1x'", "((\"id\" || 'x'::text) = '1x'::text)", NULL },
+	{ "ints || '{2}' = ints", "((\"ints\" || '{2}'::int4[]) = \"ints\")", NULL },
+	{ "j || j is null", NULL,
+	  "At location 2: Could not select an operator overload" },
+	/* IN: column-free items (2+) as one array test, others one by one;
+	 * BETWEEN: each comparison resolved on its own */
+	{ "f4 in (0.1)", "(\"f4\" IN ('0.1'::float8))", NULL },
+	{ "f4 not in (0.1)", "(\"f4\" NOT IN ('0.1'::float8))", NULL },
+	{ "f4 in (0.1, 0.2)", "(\"f4\" IN ('0.1'::float4, '0.2'::float4))", NULL },
+	{ "ch in (vc, title)",
+	  "(\"ch\" IN (CAST(\"vc\" AS bpchar), \"title\"))", NULL },
+	{ "'5' in (id, big, 7)",
+	  "(('5'::int4 = \"id\") OR ('5'::int8 = \"big\") OR ('5'::int4 = '7'::int4))",
+	  NULL },
+	{ "id not in (1, 2, big)",
+	  "(\"id\" NOT IN ('1'::int4, '2'::int4, \"big\"))", NULL },
+	{ "d in ('2024-01-01'::timestamp, '2024-01-02'::timestamp)",
+	  "(\"d\" IN ('2024-01-01 00:00:00'::timestamp, "
+	  "'2024-01-02 00:00:00'::timestamp))", NULL },
+	{ "f4 between 0.1 and f",
+	  "(\"f4\" BETWEEN '0.1'::float8 AND \"f\")", NULL },
+	/* numeric: not a cast target (§10.2); where_sql spells it "numeric" */
+	{ "id::numeric = 1", NULL, "At location 2: unsupported type numeric" },
+	{ "CAST(id AS decimal) = 1", NULL,
+	  "At location 0: unsupported type numeric" },
+	{ "'1.5'::numeric = price", NULL,
+	  "At location 5: unsupported type numeric" },
+	{ "id::pg_catalog.numeric = 1", NULL,
+	  "At location 2: unsupported type numeric" },
+	{ "f::\"numeric\" = 1", NULL, "At location 1: unsupported type numeric" },
 	{ "title || 1 = 'a1'", "((\"title\" || '1'::int4) = 'a1'::text)", NULL },
 	{ "lower(title) like 'a%'",
 	  "(lower(\"title\" COLLATE \"C\") ~~ 'a%'::text)", NULL },
@@ -240,6 +303,20 @@ START_TEST(test_hostile)
 	ck_assert_int_eq(where_compile(big, WHERE_MAX_TEXT + 1, cols, NCOLS,
 	    NULL, 0, &w, &e), -1);
 	free(big);
+	/* operands used twice (BETWEEN SYMMETRIC, IN) are shared, not
+	 * copied: no exponential blow-up with nesting */
+	big = xstrdup("id");
+	for (i = 0; i < 60; i++) {
+		s = xasprintf("(%s between symmetric 1 and id)::int4", big);
+		free(big);
+		big = s;
+	}
+	s = xasprintf("%s in (1, id, 2, big) and true", big);
+	ck_assert_msg(where_compile(s, strlen(s), cols, NCOLS, NULL, 0, &w,
+	    &e) == 0, "%s", e.msg);
+	where_free(w);
+	free(s);
+	free(big);
 	/* params cannot change the meaning */
 	ck_assert_int_eq(where_compile("title = $1", 10, cols, NCOLS, p1, 1,
 	    &w, &e), 0);
@@ -335,7 +412,8 @@ static const struct {
 	{ "(title || 'x') is null", "", 1 },
 	{ "concat(title, 'x', id) = 'x1'", "id=1", 1 },
 	{ "concat(done) = 't'", "done=t", 1 },
-	{ "title || done = 'at'", "title=a|done=t", 1 },
+	{ "title || done = 'atrue'", "title=a|done=t", 1 },	/* ::text */
+	{ "done || title = 'falsea'", "title=a|done=f", 1 },
 	{ "coalesce(title, 'd') = 'd'", "", 1 },
 	{ "greatest(id, 3, null) = 3", "id=1", 1 }, { "least(id, 3) = 1", "id=1", 1 },
 	{ "greatest(id, null) is null", "", 1 },
@@ -351,6 +429,41 @@ static const struct {
 	{ "ts > '2024-01-01'", "ts=2024-01-01 00:00:01+00", 1 },
 	{ "ts = '2024-01-01 02:00+02'", "ts=2024-01-01 00:00:00+00", 1 },
 	{ "d < ts", "d=2024-01-01|ts=2024-01-01 00:00:01+00", 1 },
+	/* Postgres' overloads: float48eq, float48mul, bpchareq, dpow,
+	 * date_lt_timestamp (overflow-safe), textanycat */
+	{ "f4 = 0.1", "f4=0.1", 0 }, { "f4 = 0.5", "f4=0.5", 1 },
+	{ "f4 = 0.1::float4", "f4=0.1", 1 },
+	{ "f4 * 2 > 3.4e38", "f4=3.4028235e+38", 1 },
+	{ "f4 in (0.1)", "f4=0.1", 0 }, { "f4 in (0.1, 0.2)", "f4=0.1", 1 },
+	{ "f4 between 0.05 and 0.1", "f4=0.1", 0 },
+	{ "f4 between 0.05 and 0.2", "f4=0.1", 1 },
+	{ "ch = vc", "ch=abc  |vc=abc ", 1 }, { "ch in (vc, title)", "ch=ab  |vc=ab", 1 },
+	{ "title = ch", "title=ab |ch=ab ", 0 },
+	{ "coalesce(ch, title) = 'a'", "title=a  ", 1 },
+	{ "d < tsn", "d=5874897-12-31|tsn=infinity", 1 },
+	{ "d > tsn", "d=5874897-12-31|tsn=294276-12-31 23:59:59.999999", 1 },
+	{ "d < ts", "d=5874897-12-31|ts=infinity", 1 },
+	{ "d = tsn", "d=2024-01-01|tsn=2024-01-01 00:00:00", 1 },
+	{ "d = tsn", "d=infinity|tsn=infinity", 1 },
+	{ "d > tsn", "d=-infinity|tsn=4713-11-24 00:00:00 BC", 0 },
+	{ "d is distinct from tsn", "d=2024-01-01|tsn=2024-01-01 00:00:00", 0 },
+	{ "d in (tsn, ts)", "d=2024-01-01|ts=2024-01-01 00:00:00+00", 1 },
+	{ "tsn = ts", "tsn=2024-01-01 02:00:00|ts=2024-01-01 02:00:00+00", 1 },
+	{ "'x' || id = 'x42'", "id=42", 1 },
+	{ "id not in (1, 2, big)", "id=3|big=3", 0 },
+	{ "id not in (1, 2, big)", "id=3|big=4", 1 },
+	{ "(id not in (1, 2, big)) is unknown", "id=3", 1 },
+	{ "'5' in (id, big, 7)", "big=5", 1 },
+	{ "d between tsn and ts", "d=2024-01-02|tsn=2024-01-01 00:00:00|"
+	  "ts=2024-01-03 00:00:00+00", 1 },
+	{ "d between symmetric ts and tsn", "d=2024-01-02|tsn=2024-01-01 00:00:00|"
+	  "ts=2024-01-03 00:00:00+00", 1 },
+	{ "d not between symmetric ts and tsn", "d=2024-01-02|tsn=2024-01-01 00:00:00|"
+	  "ts=2024-01-03 00:00:00+00", 0 },
+	{ "d between tsn and ts", "d=5874897-12-31|tsn=2024-01-01 00:00:00|"
+	  "ts=infinity", 1 },
+	{ "id ^ 2 = 49", "id=-7", 1 }, { "id ^ 0.5 = 3", "id=9", 1 },
+	{ "price = f4", "price=0.5|f4=0.5", 1 },
 	{ "ts - interval '1 day' < '2024-01-01'", "ts=2024-01-01 12:00:00+00", 1 },
 	{ "iv = '1 day'", "iv=P1D", 1 }, { "iv = '24 hours'", "iv=P1D", 1 },
 	{ "justify_hours(iv) = '1 day'", "iv=PT24H", 1 },
@@ -441,6 +554,8 @@ static const struct {
 	{ "ints @> '{NULL,7}'", WHERE_TERM_HAS, 12, "7" },
 	{ "id = $1", WHERE_TERM_EQ, 0, "5" },
 	{ "id + 0 = 1", -1, 0, NULL },
+	{ "d = '2024-01-01 10:00'::timestamp", -1, 0, NULL },	/* cross-type */
+	{ "d in ('2024-01-01'::timestamp, '2024-01-02'::timestamp)", -1, 0, NULL },
 };
 
 START_TEST(test_term)
