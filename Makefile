@@ -4,6 +4,7 @@
 #                   or a private throwaway Postgres (scripts/run.sh)
 #   make check      install missing packages, build, run every test
 #   make bench      the benchmarks (bench/)
+#   make chaos      the oracle test, large, with random SIGKILLs (minutes)
 #   make SAN=1 ...  build with AddressSanitizer + UBSan (into build-san/)
 
 PKGS      = libpq libevent jansson sqlite3
@@ -81,6 +82,12 @@ check: deps
 	@$(MAKE) --no-print-directory bin/where-bench
 	@scripts/check.sh
 
+# The oracle test at the large size with SIGKILLs of random electricd
+# processes (tests/e2e/oracle.test.mjs; check runs it small, no chaos).
+chaos: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/chaos.sh
+
 unit: bin-san/unit-tests
 	CK_FORK=yes bin-san/unit-tests
 
@@ -94,5 +101,5 @@ lint-man:
 clean:
 	rm -rf build build-san bin bin-san
 
-.PHONY: all deps run check unit bench lint-man clean
+.PHONY: all deps run check chaos unit bench lint-man clean
 -include $(shell find build build-san -name '*.d' 2>/dev/null)

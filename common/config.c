@@ -69,6 +69,16 @@ static const struct cfg_opt {
 	{ "ELECTRIC_MAX_EXISTING_REQUESTS", "--max-existing-requests", CFG_INT,
 	  offsetof(struct config, max_existing_requests), "10000",
 	  "concurrent requests for existing shapes (admission control)" },
+	{ "ELECTRIC_SHAPE_SUSPEND_TIMEOUT", "--shape-suspend-timeout", CFG_INT,
+	  offsetof(struct config, shape_suspend_timeout), "300",
+	  "seconds without changes or readers after which a shape's consumer "
+	  "exits until needed (0: never)" },
+	{ "ELECTRIC_PROMETHEUS_PORT", "--prometheus-port", CFG_INT,
+	  offsetof(struct config, prometheus_port), NULL,
+	  "serve Prometheus GET /metrics on this port (default: off)" },
+	{ "ELECTRIC_LOG_FILE", "--log-file", CFG_STR,
+	  offsetof(struct config, log_file), NULL,
+	  "append logs to this file, reopened on SIGHUP (default: stderr)" },
 };
 #define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))
 
@@ -139,6 +149,16 @@ config_derive(char **err)
 		*err = xasprintf("ELECTRIC_REPLICATION_STREAM_ID must be lower-case "
 		    "letters, digits and _ (got \"%s\")", cfg.stream_id);
 		return -1;
+	}
+	if (cfg.prometheus_port > 65535 || (cfg.prometheus_port != 0 &&
+	    cfg.prometheus_port == cfg.port)) {
+		*err = xasprintf("ELECTRIC_PROMETHEUS_PORT must be a port other "
+		    "than ELECTRIC_PORT (got %d)", cfg.prometheus_port);
+		return -1;
+	}
+	if (cfg.log_file != NULL && *cfg.log_file == '\0') {
+		free(cfg.log_file);
+		cfg.log_file = NULL;
 	}
 	if (cfg.chunk_bytes == 0 || cfg.long_poll_timeout_ms == 0) {
 		*err = xstrdup("chunk bytes and long-poll timeout must be positive");

@@ -26,6 +26,9 @@ struct config {
 	int		 enable_integration_testing;	/* DELETE /v1/shape */
 	int		 max_initial_requests;		/* admission control */
 	int		 max_existing_requests;
+	int		 shape_suspend_timeout;		/* s; 0: never suspend */
+	int		 prometheus_port;		/* 0: no /metrics */
+	char		*log_file;			/* NULL: stderr */
 	/* derived */
 	char		*run_dir;		/* <storage>/run */
 	char		*shapes_dir;		/* <storage>/shapes */

@@ -1,9 +1,12 @@
 /*
  * log: line-oriented logging to stderr with a role/instance prefix.
  * The supervisor passes ELECTRIC_LOG_LEVEL to every child through the
- * environment, so every process filters the same way.
+ * environment, so every process filters the same way.  log_reopen() swaps
+ * the file under fd 2 (log rotation on SIGHUP): lines are written with one
+ * fprintf to an unbuffered stderr, so none is split between two files.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,27 @@ log_parse_level(const char *s, enum log_level *out)
 		return 0;
 	}
 	return -1;
+}
+
+int
+log_reopen(const char *path)
+{
+	int fd, saved;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0644)) == -1)
+		return -1;
+	if (fd != STDERR_FILENO && dup2(fd, STDERR_FILENO) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (fd != STDERR_FILENO)
+		close(fd);
+	else
+		(void)fcntl(fd, F_SETFD, 0);	/* children inherit fd 2 */
+	return 0;
 }
 
 static void

@@ -25,14 +25,21 @@ enum msg_type {
 	MSG_HEALTH = 4,		/* root -> http: u8 enum stack_health, str reason */
 	MSG_SPAWN = 5,		/* shapecache -> root: str handle; start its consumer */
 	MSG_STOP_CONSUMER = 6,	/* shapecache -> root: str handle; stop it for good */
-	MSG_CTL_REQ = 7,	/* electricctl -> root, root -> shapecache:
-				 * str JSON request {"cmd":...,...} */
+	MSG_CTL_REQ = 7,	/* electricctl -> root, root -> shapecache,
+				 * http -> root ({"cmd":"metrics"} only, on its
+				 * root channel): str JSON request {"cmd":...} */
 	MSG_CTL_REPLY = 8,	/* reply to MSG_CTL_REQ (same id): u16 status
 				 * (0 ok, else error), str JSON body */
 	MSG_SHAPE_FAILED = 9,	/* consumer -> root -> shapecache: str handle,
 				 * str field ("where", "table"), str message: its
 				 * snapshot query fails on the data; the shape is
 				 * deleted and its definition answers 400 */
+	MSG_STATS = 19,		/* child -> root: u32 n, n x { str name, u64
+				 * value }: the child's counters (names ending
+				 * in "_total") and gauges, replacing what it sent
+				 * before; UINT64_MAX = unknown (dropped).  The
+				 * root keeps them for the http process's
+				 * /metrics (supervisor/control_metrics.c) */
 
 	/* decoded replication stream: replication -> collector -> consumers */
 	MSG_RELATION = 20,	/* u32 relid, str schema, str table, u8 replident,
@@ -114,6 +121,15 @@ enum msg_type {
 				 * {"metadata":{..},"data":[..]}; else the error
 				 * message), str field (400: "where" or
 				 * "order_by"...) */
+
+	/* consumer suspension (issue 6) */
+	MSG_SUSPEND = 50,	/* root -> consumer: (empty) electricctl suspend:
+				 * suspend as soon as nothing is pending */
+	MSG_READERS_Q = 51,	/* consumer -> http (id correlates): str handle;
+				 * may I suspend? */
+	MSG_READERS = 52,	/* http -> consumer (same id): u32 requests
+				 * waiting on the shape (long-polls, SSE,
+				 * subsets); 0 = none */
 };
 
 enum stack_health {

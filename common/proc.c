@@ -1,8 +1,11 @@
 /*
- * proc: common start-up of child processes (see proc.h).
+ * proc: common start-up of child processes (see proc.h): configuration,
+ * log prefix, SIGHUP (log reopen), stop signals, and the stats a child
+ * publishes to the root for /metrics.
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -13,13 +16,39 @@
 #include "msg.h"
 #include "proc.h"
 
+#define PROC_STATS_MS	1000
+
 static void (*proc_stop_fn)(void *);
 static void *proc_stop_arg;
+
+static struct {
+	struct chan		*root;
+	const struct proc_stat	*stats;
+	size_t			 n;
+	uint64_t		*sent;		/* values last sent */
+	int			 once;		/* sent at least once */
+	struct event		*timer;
+} proc_st;
+
+/* SIGHUP: reopen ELECTRIC_LOG_FILE (the root has renamed or rotated it). */
+static void
+proc_on_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)sig; (void)ev; (void)arg;
+	if (cfg.log_file == NULL)
+		log_info("SIGHUP ignored: no ELECTRIC_LOG_FILE");
+	else if (log_reopen(cfg.log_file) == -1)
+		log_warn("SIGHUP: cannot reopen %s, logging on to the old file",
+		    cfg.log_file);
+	else
+		log_info("reopened log file %s", cfg.log_file);
+}
 
 struct event_base *
 proc_init(const char *role, const char *instance)
 {
 	struct event_base *base;
+	struct event *ev;
 	char *err = NULL;
 
 	log_init(role, instance);
@@ -34,6 +63,9 @@ proc_init(const char *role, const char *instance)
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	ev = evsignal_new(base, SIGHUP, proc_on_sighup, NULL);
+	if (ev == NULL || event_add(ev, NULL) == -1)
+		fatalx("SIGHUP event");
 	return base;
 }
 
@@ -88,4 +120,61 @@ proc_signals(struct event_base *base, void (*stop)(void *), void *arg)
 	event_add(ev, NULL);
 	ev = evsignal_new(base, SIGINT, proc_on_signal, NULL);
 	event_add(ev, NULL);
+}
+
+/* ---- stats for /metrics (MSG_STATS) ---- */
+
+static uint64_t
+proc_stat_value(const struct proc_stat *st)
+{
+	return st->value != NULL ? *st->value : st->get();
+}
+
+static void
+proc_stats_send(void)
+{
+	struct mbuf m;
+	size_t i;
+
+	mbuf_init(&m);
+	mbuf_u32(&m, (uint32_t)proc_st.n);
+	for (i = 0; i < proc_st.n; i++) {
+		proc_st.sent[i] = proc_stat_value(&proc_st.stats[i]);
+		mbuf_str(&m, proc_st.stats[i].name);
+		mbuf_u64(&m, proc_st.sent[i]);
+	}
+	if (chan_sendm(proc_st.root, MSG_STATS, 0, &m) == -1)
+		log_debug("root channel closed");
+	mbuf_free(&m);
+	proc_st.once = 1;
+}
+
+static void
+proc_stats_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	size_t i;
+
+	(void)fd; (void)ev; (void)arg;
+	for (i = 0; i < proc_st.n; i++)
+		if (!proc_st.once || proc_st.sent[i] !=
+		    proc_stat_value(&proc_st.stats[i])) {
+			proc_stats_send();
+			return;
+		}
+}
+
+void
+proc_stats_publish(struct event_base *base, struct chan *root,
+    const struct proc_stat *stats, size_t n)
+{
+	struct timeval tv = { PROC_STATS_MS / 1000, (PROC_STATS_MS % 1000) * 1000 };
+
+	proc_st.root = root;
+	proc_st.stats = stats;
+	proc_st.n = n;
+	proc_st.sent = xcalloc(n, sizeof(*proc_st.sent));
+	proc_st.timer = event_new(base, -1, EV_PERSIST, proc_stats_tick, NULL);
+	if (proc_st.timer == NULL || event_add(proc_st.timer, &tv) == -1)
+		fatalx("stats timer");
+	proc_stats_send();
 }

@@ -10,6 +10,9 @@
 #ifndef ELECTRICD_PROC_H
 #define ELECTRICD_PROC_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "frame.h"
 
 #define PROC_ROOT_FD 3
@@ -26,5 +29,22 @@ void proc_ready(struct chan *root);
 /* SIGTERM/SIGINT handlers on the base that call stop(arg) (or exit(0) if
  * stop is NULL), and SIGPIPE ignored. */
 void proc_signals(struct event_base *, void (*stop)(void *), void *arg);
+
+/* proc_init also handles SIGHUP: with ELECTRIC_LOG_FILE set, the file is
+ * reopened on fd 2 (the root sends SIGHUP to its children after it
+ * reopened it itself); without, SIGHUP is ignored. */
+
+/* A counter or gauge for /metrics: name (ending in "_total" for a
+ * counter) and where its value lives, or the function that computes it
+ * (value NULL); UINT64_MAX = unknown now. */
+struct proc_stat {
+	const char	*name;
+	const uint64_t	*value;
+	uint64_t	(*get)(void);
+};
+/* Sends the n stats (a table that outlives the process) to the root as
+ * MSG_STATS now and then once a second whenever one changed. */
+void proc_stats_publish(struct event_base *, struct chan *root,
+    const struct proc_stat *, size_t n);
 
 #endif

@@ -15,6 +15,7 @@
 #include "util.h"
 
 #define SHAPEREQ_CREATE		1	/* flags: create if missing (§4.3) */
+#define SHAPEREQ_LIVE		2	/* a live request: wake a suspended shape */
 
 struct shape_req {
 	char		 *table;	/* the raw `table` parameter */

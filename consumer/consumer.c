@@ -11,8 +11,10 @@
  * so no transaction falls between the snapshot and the stream; frames that
  * arrive while the snapshot runs wait in a queue and are applied after it,
  * filtered by the snapshot's visibility.
- * Exit status: 0 on SIGTERM or for a shape that is gone (never restarted),
- * 1 on any failure (restarted; replay from the slot covers the gap).
+ * Suspension (suspend.c): an idle consumer exits 0 and leaves its shape
+ * "suspended"; it is started again when needed.
+ * Exit status: 0 on SIGTERM, for a shape that is gone or suspended (not
+ * restarted), 1 on any failure (restarted; replay from the slot covers the gap).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +86,11 @@ http_frame(struct chan *ch, struct frame *f, void *arg)
 	(void)ch;
 	if (f->fd != -1)
 		close(f->fd);
-	if (f->type == MSG_SUBSET_REQ)
+	if (f->type == MSG_SUBSET_REQ) {
+		cons_suspend_touch(c);
 		cons_subset_request(c, f->id, f->data, f->len);
+	} else if (f->type == MSG_READERS)
+		cons_suspend_readers(c, f->id, f->data, f->len);
 	else
 		log_debug("ignoring %s from http", msg_name(f->type));
 }
@@ -127,8 +132,8 @@ http_try(evutil_socket_t s, short ev, void *arg)
 
 /* ---- meta.db ---- */
 
-static void
-meta_sync(struct consumer *c)
+void
+cons_meta_sync(struct consumer *c)
 {
 	const struct shapelog_state *st = shapelog_state(c->sl);
 
@@ -146,7 +151,7 @@ static void
 meta_tick(evutil_socket_t s, short ev, void *arg)
 {
 	(void)s; (void)ev;
-	meta_sync(arg);
+	cons_meta_sync(arg);
 }
 
 static void
@@ -177,6 +182,7 @@ load_shape(struct consumer *c)
 	c->meta_tx = ms.latest_tx;
 	c->meta_op = ms.latest_op;
 	c->log_mode = ms.log_mode;
+	c->was_suspended = strcmp(ms.state, "suspended") == 0;
 	meta_shape_free(&ms);
 }
 
@@ -250,6 +256,7 @@ coll_frame(struct chan *ch, struct frame *f, void *arg)
 	(void)ch;
 	if (f->fd != -1)
 		close(f->fd);
+	cons_suspend_touch(c);
 	if (c->state == CONS_STREAMING)
 		cons_stream_frame(c, f->type, f->data, f->len);
 	else if (c->state == CONS_SUBSCRIBING && f->type == MSG_SUBSCRIBED)
@@ -370,6 +377,18 @@ run_snapshot(struct consumer *c)
 /* ---- process ---- */
 
 static void
+root_frame(struct chan *ch, struct frame *f, void *arg)
+{
+	(void)ch;
+	if (f->fd != -1)
+		close(f->fd);
+	if (f->type == MSG_SUSPEND)
+		cons_suspend_request(arg);
+	else
+		log_debug("ignoring %s from the root", msg_name(f->type));
+}
+
+static void
 flush_cb(evutil_socket_t s, short ev, void *arg)
 {
 	(void)s; (void)ev;
@@ -383,7 +402,7 @@ cons_stop(void *arg)
 
 	if (c->state == CONS_STREAMING)
 		cons_stream_stop(c);
-	meta_sync(c);
+	cons_meta_sync(c);
 	log_info("stopping");
 	exit(0);
 }
@@ -413,15 +432,18 @@ consumer_main(const char *handle)
 	c->handle = xstrdup(handle);
 	c->q_tail = &c->q_head;
 	c->base = proc_init("consumer", handle);
-	c->root = proc_root_chan(c->base, "consumer", NULL, NULL);
+	c->root = proc_root_chan(c->base, "consumer", root_frame, c);
 	proc_signals(c->base, cons_stop, c);
 	load_shape(c);
 	open_log(c);
 	cons_stream_init(c);
 	make_events(c);
 	cons_subset_init(c);
+	cons_suspend_init(c);
 	for (;;) {
 		event_base_dispatch(c->base);
+		if (c->suspending != NULL)
+			cons_suspend_finish(c);
 		if (c->state != CONS_SNAPSHOT || shapelog_state(c->sl)->snap_done)
 			break;
 		run_snapshot(c);

@@ -86,6 +86,15 @@ struct consumer {
 	int			 truncated;	/* its table was truncated */
 
 	struct cons_subset	*subset;	/* consumer_subset.c */
+
+	/* suspend.c */
+	int			 was_suspended;	/* meta.db said so at start */
+	uint64_t		 active_ms;	/* last sign of work (mono) */
+	struct event		*susp_tmr;
+	uint32_t		 susp_qid;	/* MSG_READERS_Q awaiting reply */
+	uint64_t		 susp_qms;	/* when it was sent */
+	uint64_t		 susp_force_until; /* electricctl suspend */
+	const char		*suspending;	/* decided, and why */
 };
 
 /* consumer.c */
@@ -105,6 +114,25 @@ void cons_subset_request(struct consumer *, uint32_t id, const uint8_t *,
  * and start nothing until pause 0 -- the initial snapshot blocks the event
  * loop in pool_acquire, and must not wait for a slot held here. */
 void cons_subset_pause(struct consumer *, int pause);
+
+/* 1 when no subset request is queued or running. */
+int cons_subset_idle(const struct consumer *);
+
+/* suspend.c: an idle consumer exits and marks its shape suspended. */
+void cons_suspend_init(struct consumer *);
+/* Work arrived (a transaction, a subset request): postpone suspension. */
+void cons_suspend_touch(struct consumer *);
+/* MSG_SUSPEND from the root (electricctl suspend). */
+void cons_suspend_request(struct consumer *);
+/* After the event loop returned with c->suspending set: tell the root,
+ * record the state, exit 0. */
+void cons_suspend_finish(struct consumer *) __attribute__((noreturn));
+/* MSG_READERS from http (payload borrowed). */
+void cons_suspend_readers(struct consumer *, uint32_t id, const uint8_t *,
+    size_t);
+
+/* consumer.c: records the latest offset in meta.db if it moved. */
+void cons_meta_sync(struct consumer *);
 
 /* consumer_stream.c */
 void cons_stream_init(struct consumer *);

@@ -664,6 +664,13 @@ ss_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- entry points ---- */
 
+int
+cons_subset_idle(const struct consumer *c)
+{
+	return c->subset == NULL || (c->subset->state == SS_IDLE &&
+	    c->subset->nq == 0);
+}
+
 void
 cons_subset_init(struct consumer *c)
 {

@@ -67,6 +67,8 @@ int ctl_print_shapes(FILE *, const json_t *);
 int ctl_print_shape(FILE *, const json_t *);
 int ctl_print_restart(FILE *, const json_t *);
 int ctl_print_delete(FILE *, const json_t *);
+int ctl_print_suspend(FILE *, const json_t *);
+int ctl_print_resume(FILE *, const json_t *);
 int ctl_print_stop(FILE *, const json_t *);
 int ctl_print_version(FILE *, const json_t *);
 /* 5 -> "5s", 65 -> "1m05s", 3700 -> "1h01m", 90000 -> "1d01h"; <0 "-". */

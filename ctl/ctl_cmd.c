@@ -30,6 +30,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "shape's consumer", CTL_ASK, ctl_print_restart },
 	{ "delete", 1, "HANDLE", NULL, "delete a shape: its files, its "
 	  "consumer; clients must refetch", CTL_ASK, ctl_print_delete },
+	{ "suspend", 4, "HANDLE", NULL, "stop a shape's consumer until a "
+	  "change or a live request needs it", CTL_ASK, ctl_print_suspend },
+	{ "resume", 4, "HANDLE", NULL, "start a suspended shape's consumer "
+	  "again", CTL_ASK, ctl_print_resume },
 	{ "tail", 2, "HANDLE", "start with the last N entries", "follow a "
 	  "shape's changes as they are stored", CTL_TAIL, NULL },
 	{ "top", 2, NULL, "stop after N refreshes", "CPU and memory of every "

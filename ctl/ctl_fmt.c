@@ -398,6 +398,35 @@ ctl_print_delete(FILE *fp, const json_t *r)
 	return 0;
 }
 
+int
+ctl_print_suspend(FILE *fp, const json_t *r)
+{
+	const json_t *v = json_object_get(r, "suspended");
+	const char *st = json_string_value(json_object_get(r, "state"));
+
+	if (!json_is_string(v) || st == NULL)
+		return -1;
+	if (strcmp(st, "suspended") == 0)
+		fprintf(fp, "suspended %s\n", json_string_value(v));
+	else
+		fprintf(fp, "%s is %s (not suspended: it has no consumer to "
+		    "stop, or was needed again at once)\n",
+		    json_string_value(v), st);
+	return 0;
+}
+
+int
+ctl_print_resume(FILE *fp, const json_t *r)
+{
+	const json_t *v = json_object_get(r, "resumed");
+
+	if (!json_is_string(v))
+		return -1;
+	fprintf(fp, "%s %s\n", json_is_true(json_object_get(r, "running")) ?
+	    "already running:" : "resumed", json_string_value(v));
+	return 0;
+}
+
 /* Printed when the daemon accepted; electricctl then waits. */
 int
 ctl_print_stop(FILE *fp, const json_t *r)

@@ -23,6 +23,7 @@
 
 #include "hreq.h"
 #include "log.h"
+#include "metrics.h"
 
 static struct event_base *hreq_base;
 unsigned hreq_count[HREQ_NSTATES];
@@ -210,6 +211,7 @@ hreq_send(struct hreq *r, int code, struct evbuffer *body)
 	if (r->conn != NULL)
 		evhttp_connection_set_closecb(r->conn, NULL, NULL);
 	hreq_free(r);
+	metrics_count_status(code);
 	evhttp_send_reply(req, code, NULL, body);
 	if (body != NULL)
 		evbuffer_free(body);
@@ -218,6 +220,7 @@ hreq_send(struct hreq *r, int code, struct evbuffer *body)
 void
 hreq_stream_start(struct hreq *r, int code)
 {
+	metrics_count_status(code);
 	evhttp_send_reply_start(r->req, code, NULL);
 }
 

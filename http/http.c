@@ -2,7 +2,8 @@
  * http: the http process (http_main), the Electric HTTP Shape API on
  * libevent's evhttp.  Started by the root as "electricd --role http".
  *
- * Channels: the root channel (MSG_HEALTH: the stack's health), a listener
+ * Channels: the root channel (MSG_HEALTH: the stack's health; the
+ * snapshots for /metrics on ELECTRIC_PROMETHEUS_PORT, metrics.c), a listener
  * on run/http.sock for consumers (MSG_SHAPE_NOTIFY) and shapecache
  * (MSG_SHAPE_GONE), and a client channel to shapecache (sclient.c).
  *
@@ -32,6 +33,7 @@
 #include "hreq.h"
 #include "live.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "proc.h"
 #include "roles.h"
@@ -324,6 +326,10 @@ root_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 
 	if (f->fd != -1)
 		close(f->fd);
+	if (f->type == MSG_CTL_REPLY) {		/* a /metrics snapshot */
+		metrics_root_reply(f);
+		return;
+	}
 	if (f->type != MSG_HEALTH) {
 		log_debug("root channel: ignoring %s", msg_name(f->type));
 		return;
@@ -378,6 +384,9 @@ peer_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 		break;
 	case MSG_SHAPE_GONE:
 		live_gone_frame(f);
+		break;
+	case MSG_READERS_Q:	/* a consumer about to suspend */
+		live_readers_frame(c, f);
 		break;
 	default:
 		log_debug("http.sock: ignoring %s", msg_name(f->type));
@@ -442,6 +451,7 @@ http_main(void)
 	    (unsigned)cfg.max_existing_requests);
 	live_init(base);
 	http_listen(base);
+	metrics_init(base, root);
 	peers_listen(base);
 	sclient_init(base);
 	proc_ready(root);

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "live.h"
 #include "log.h"
+#include "msg.h"
 #include "serve.h"
 
 #define LIVE_POLL_MS	500
@@ -185,6 +186,34 @@ live_chan_closed(struct chan *c)
 		for (e = live_tab[i]; e != NULL; e = e->next)
 			if (e->chan == c)
 				e->chan = NULL;
+}
+
+void
+live_readers_frame(struct chan *c, const struct frame *f)
+{
+	struct shape_ent *e;
+	struct mreader mr;
+	struct hreq *r;
+	struct mbuf m;
+	uint32_t n = 0;
+	char *h;
+
+	mr_init(&mr, f->data, f->len);
+	h = mr_str(&mr);
+	if (mr_done(&mr) == -1) {
+		log_warnx("malformed READERS_Q (pid %d)", (int)f->pid);
+		free(h);
+		return;
+	}
+	if ((e = live_find(h)) != NULL)
+		TAILQ_FOREACH(r, &e->waiters, link)
+			n++;
+	free(h);
+	mbuf_init(&m);
+	mbuf_u32(&m, n);
+	if (chan_sendm(c, MSG_READERS, f->id, &m) == -1)
+		log_debug("consumer channel closed");
+	mbuf_free(&m);
 }
 
 uint64_t

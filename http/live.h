@@ -52,6 +52,9 @@ void live_gone(const char *handle);
 /* Parses a MSG_SHAPE_GONE frame and calls live_gone. */
 struct frame;
 void live_gone_frame(const struct frame *);
+/* MSG_READERS_Q from a consumer on c: answers MSG_READERS with the
+ * number of requests waiting on its shape (consumer suspension). */
+void live_readers_frame(struct chan *c, const struct frame *);
 uint64_t live_global_lsn(void);
 size_t live_nshapes(void);
 

@@ -83,8 +83,8 @@ sc_send(struct hreq *r)
 		sc_next_id = 1;
 	r->sc_id = sc_next_id;
 	mbuf_init(&m);
-	sc_encode_req(&r->p, r->sc_kind == HREQ_SC_SHAPE ? SHAPEREQ_CREATE : 0,
-	    &m);
+	sc_encode_req(&r->p, (r->sc_kind == HREQ_SC_SHAPE ? SHAPEREQ_CREATE : 0) |
+	    (r->p.live ? SHAPEREQ_LIVE : 0), &m);
 	if (chan_sendm(sc_chan, r->sc_kind == HREQ_SC_DELETE ?
 	    MSG_SHAPE_DELETE : MSG_SHAPE_REQ, r->sc_id, &m) == 0)
 		r->sc_sent = 1;

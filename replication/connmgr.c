@@ -99,6 +99,13 @@ struct cm_step {
 
 static void cm_run_step(struct connmgr *);
 
+/* For /metrics: pg_current_wal_lsn() - the slot's confirmed flush LSN, from
+ * the slot poll (CM_SLOT_POLL_MS); UINT64_MAX until the first poll. */
+static uint64_t cm_lag_bytes = UINT64_MAX;
+static const struct proc_stat cm_stats[] = {
+	{ "lag_bytes", &cm_lag_bytes, NULL },
+};
+
 static void
 cm_state(struct connmgr *cm, const char *state, const char *detail)
 {
@@ -449,7 +456,10 @@ cm_on_slot_health(struct pgasync *pg, PGresult *res, const char *err,
 		log_warnx("replication slot %s was dropped; restarting to "
 		    "re-create it (every shape will be purged)", cfg.slot);
 		exit(1);
-	} else if (strcmp(PQgetvalue(res, 0, 0), "lost") == 0) {
+	} else if (strcmp(PQgetvalue(res, 0, 0), "lost") != 0) {
+		cm_lag_bytes = PQgetisnull(res, 0, 1) ? UINT64_MAX :
+		    strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	} else {
 		log_warnx("replication slot %s was invalidated (the WAL it "
 		    "needed was removed: raise max_slot_wal_keep_size); "
 		    "restarting to re-create it (every shape will be purged)",
@@ -465,8 +475,9 @@ cm_on_poll(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 	struct connmgr *cm = arg;
 	const char *param = cfg.slot;
 
-	if (pga_query(&cm->pg, "SELECT coalesce(wal_status, '') FROM "
-	    "pg_replication_slots WHERE slot_name = $1", 1, &param,
+	if (pga_query(&cm->pg, "SELECT coalesce(wal_status, ''), "
+	    "greatest(pg_current_wal_lsn() - confirmed_flush_lsn, 0)::bigint "
+	    "FROM pg_replication_slots WHERE slot_name = $1", 1, &param,
 	    cm_on_slot_health, cm) == -1)
 		cm_lock_lost(&cm->pg, NULL, cm->pg.err, cm);
 }
@@ -618,6 +629,8 @@ connmgr_main(void)
 	cm.base = proc_init("connmgr", NULL);
 	cm.root = proc_root_chan(cm.base, "connmgr", NULL, NULL);
 	proc_signals(cm.base, cm_stop, &cm);
+	proc_stats_publish(cm.base, cm.root, cm_stats,
+	    sizeof(cm_stats) / sizeof(cm_stats[0]));
 	pga_init(&cm.pg, cm.base);
 	cm.backoff_ms = CM_BACKOFF_MIN_MS;
 	if ((cm.retry = evtimer_new(cm.base, cm_on_retry, &cm)) == NULL ||

@@ -28,6 +28,7 @@
 #include "msg.h"
 #include "pgoutput.h"
 #include "proc.h"
+#include "replag.h"
 #include "roles.h"
 #include "walstream.h"
 
@@ -50,6 +51,14 @@ struct repl {
 };
 
 static void repl_coll_connect(struct repl *);
+
+/* For /metrics (proc_stats_publish): frames forwarded to the collector. */
+static uint64_t repl_changes, repl_xacts;
+static const struct proc_stat repl_stats[] = {
+	{ "changes_total", &repl_changes, NULL },
+	{ "transactions_total", &repl_xacts, NULL },
+	{ "lag_us", NULL, replag_now },
+};
 
 static void
 repl_timer_ms(struct event *ev, int ms)
@@ -103,10 +112,35 @@ repl_on_started(void *arg)
 	r->ready = 1;
 }
 
+/* Counts what reaches the collector; a COMMIT starts its lag clock. */
+static void
+repl_count(uint16_t type, const struct mbuf *mb)
+{
+	struct mreader mr;
+	uint64_t end_lsn, at;
+
+	if (type == MSG_CHANGE)
+		repl_changes++;
+	if (type != MSG_COMMIT)
+		return;
+	repl_xacts++;
+	mr_init(&mr, mb->p, mb->len);
+	(void)mr_u64(&mr);		/* seq */
+	(void)mr_u64(&mr);		/* commit_lsn */
+	end_lsn = mr_u64(&mr);
+	at = mr_u64(&mr);
+	if (!mr.err)
+		replag_commit(end_lsn, at);
+}
+
 static void
 repl_on_frame(uint16_t type, const struct mbuf *mb, void *arg)
 {
-	repl_send(arg, type, mb);
+	struct repl *r = arg;
+
+	if (r->coll != NULL)
+		repl_count(type, mb);
+	repl_send(r, type, mb);
 }
 
 static void
@@ -171,6 +205,7 @@ repl_on_ack(struct repl *r, const struct frame *f)
 		return;
 	}
 	walstream_ack(r->ws, lsn);
+	replag_ack(lsn);
 }
 
 static void
@@ -276,6 +311,8 @@ replication_main(void)
 	r.pg_timer = evtimer_new(r.base, repl_on_pg_timer, &r);
 	if (r.coll_timer == NULL || r.pg_timer == NULL)
 		fatalx("evtimer_new");
+	proc_stats_publish(r.base, r.root, repl_stats,
+	    sizeof(repl_stats) / sizeof(repl_stats[0]));
 	repl_coll_connect(&r);
 	event_base_dispatch(r.base);
 	return 1;

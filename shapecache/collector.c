@@ -275,6 +275,7 @@ col_sub_join_txn(struct col_sub *s)
 			    col_txn_seq);
 		}
 		s->missed = 1;
+		col_wake(s);	/* suspended, or not up yet (collector_wake.c) */
 		return 0;
 	}
 	if (!s->in_txn) {
@@ -639,6 +640,7 @@ collector_main(void)
 	proc_signals(col_base, NULL, NULL);
 	mbuf_init(&col_begin);
 	col_load_shapes();
+	col_wake_init(col_base, root);
 	path = config_sock_path("collector");
 	if ((fd = unix_listen(path)) == -1)
 		fatal("listen %s", path);

@@ -53,6 +53,7 @@ struct col_sub {
 					 * (oid 0: unknown) */
 	int		 all_columns;	/* selects every column */
 	struct col_route_sub *rt;	/* collector_route.c */
+	uint64_t	 wake_ms;	/* collector_wake.c: last asked (mono) */
 	struct col_sub	*next;
 };
 
@@ -85,6 +86,12 @@ void col_route_relation(struct col_rel *);
  * 0, or -1 when the frame is malformed. */
 int col_route_change(const struct col_rel *, const struct frame *,
     void (*fn)(struct col_sub *, void *), void *arg);
+
+/* collector_wake.c: ask the root for the consumer of a subscriber that
+ * has none (rate-limited), and keep asking while it blocks. */
+struct event_base;
+void col_wake_init(struct event_base *, struct chan *root);
+void col_wake(struct col_sub *);
 
 /* collector_inval.c */
 void col_load_shapes(void);

@@ -5,7 +5,7 @@
  * (publication + REPLICA IDENTITY FULL first, then the meta.db row, then
  * MSG_SPAWN to the root for its consumer) and answers MSG_SHAPE_REPLY.
  * At start it loads every shape from meta.db and asks the root to start
- * their consumers.  Handles are "<27-bit hash>-<unix µs>" and never reused.
+ * their consumers, except suspended ones (scwake.c wakes those).  Handles are "<27-bit hash>-<unix µs>" and never reused.
  *
  * Deleting a shape (DELETE /v1/shape, or a TRUNCATE reported by the
  * collector) removes its meta row, stops its consumer, tells the collector
@@ -32,6 +32,7 @@
 #include "msg.h"
 #include "proc.h"
 #include "roles.h"
+#include "scwake.h"
 #include "shapedef.h"
 #include "shapelog.h"
 #include "shapereq.h"
@@ -334,6 +335,8 @@ sc_on_shape_req(struct chan *c, const struct frame *f)
 		sc_resolve(&q, &a);
 	}
 	handle = q.handle != NULL ? q.handle : "";
+	if (a.shape != NULL && (q.flags & SHAPEREQ_LIVE))
+		scwake_live(a.shape->handle);
 	mbuf_init(&m);
 	mbuf_u16(&m, (uint16_t)a.status);
 	mbuf_u8(&m, a.shape != NULL && *handle && strcmp(handle, a.shape->handle) == 0);
@@ -675,7 +678,8 @@ sc_shape_json(const struct sc_shape *s)
 	shapelog_last(&st, &last);
 	return json_pack("{s:s,s:o,s:s,s:s,s:I}", "handle", s->handle,
 	    "table", json_sprintf("\"%s\".\"%s\"", s->schema, s->table),
-	    "state", st.snap_done ? "active" : "snapshotting",
+	    "state", scwake_is_suspended(s->handle) ? "suspended" :
+	    st.snap_done ? "active" : "snapshotting",
 	    "latest_offset", offset_fmt(&last, off),
 	    "log_entries", (json_int_t)st.log_entries);
 }
@@ -738,7 +742,8 @@ sc_load_one(const struct meta_shape *m, void *arg UNUSED)
 {
 	sc_add(m->handle, m->definition, m->schema_name, m->table_name,
 	    m->electric_schema, m->relid);
-	sc_spawn(m->handle);
+	if (strcmp(m->state, "suspended") != 0)	/* woken when needed */
+		sc_spawn(m->handle);
 	return 0;
 }
 
@@ -754,6 +759,7 @@ shapecache_main(void)
 	proc_signals(sc_base, NULL, NULL);
 	if ((sc_db = meta_open(cfg.meta_path)) == NULL)
 		fatalx("cannot open %s", cfg.meta_path);
+	scwake_init(sc_db, sc_root);
 	if (meta_shape_each(sc_db, sc_load_one, NULL) == -1)
 		fatalx("cannot load shapes from %s", cfg.meta_path);
 	path = config_sock_path("shapecache");

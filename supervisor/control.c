@@ -8,7 +8,7 @@
  * consumer pids here; "shape", "delete" and "top" live in control_shape.c
  * and control_top.c.
  *
- * Mutating commands (restart, delete, stop) are refused unless the peer's
+ * Mutating commands (restart, delete, suspend, resume, stop) are refused unless the peer's
  * uid (SO_PEERCRED, taken at accept) is ours or 0; the rest are answered to
  * whoever can connect (the run directory is 0700 anyway).  Bad requests get
  * an error reply and change nothing.  The socket file is removed when the
@@ -218,6 +218,8 @@ static const struct {
 	{ "version",	ctl_cmd_version,	0 },
 	{ "restart",	ctl_cmd_restart,	1 },
 	{ "delete",	control_cmd_delete,	1 },
+	{ "suspend",	control_cmd_suspend,	1 },
+	{ "resume",	control_cmd_resume,	1 },
 	{ "stop",	ctl_cmd_stop,		1 },
 };
 

@@ -5,6 +5,8 @@
  *   control_shape.c  "shape" (process table, shape directory, meta.db) and
  *                    "delete" (forwarded to the shapecache's socket)
  *   control_top.c    "top": CPU ticks and RSS of every process from /proc
+ *   control_metrics.c the http process's "metrics" (for /metrics): the
+ *                    children's MSG_STATS, restarts, memory by role, shapes
  * What the rest of the root calls (control_listen,
  * control_on_shapecache_reply) is in sup.h.
  */
@@ -35,12 +37,17 @@ struct event_base *control_evbase(void);
 /* control_shape.c: req is {"cmd":..,"target":HANDLE}. */
 void control_cmd_shape(struct ctl_client *, uint32_t id, json_t *req);
 void control_cmd_delete(struct ctl_client *, uint32_t id, json_t *req);
-/* The client closed: its pending deletes reply to nobody. */
+/* Suspension (issue 6): {"cmd":"suspend"|"resume","target":HANDLE}. */
+void control_cmd_suspend(struct ctl_client *, uint32_t id, json_t *req);
+void control_cmd_resume(struct ctl_client *, uint32_t id, json_t *req);
+/* The client closed: its pending deletes and suspends reply to nobody. */
 void control_shape_client_gone(const struct ctl_client *);
 /* A shape handle as it may appear in a path: [A-Za-z0-9_-]{1,128}. */
 int control_handle_ok(const char *);
 
 /* control_top.c */
 void control_cmd_top(struct ctl_client *, uint32_t id, json_t *req);
+/* The "<key>: <n> kB" line of /proc/<pid>/<file> in kB; -1 if unreadable. */
+long long control_proc_kb(pid_t pid, const char *file, const char *key);
 
 #endif

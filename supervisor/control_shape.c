@@ -9,6 +9,8 @@
  * before returning: the root forks, and no SQLite handle may cross a fork.
  * Its busy timeout is short, since the root's event loop waits meanwhile.
  *
+ * "suspend HANDLE" and "resume HANDLE" (issue 6) are at the end.
+ *
  * "delete HANDLE" is done by the shapecache, which owns shape rows and
  * files: the root opens a short-lived channel to <run>/shapecache.sock on
  * its event base (never blocking the loop), sends MSG_SHAPE_DELETE by
@@ -43,6 +45,8 @@
 #define CTL_META_BUSY_MS	250
 #define CTL_DELETE_TIMEOUT_S	10
 #define CTL_DELETE_ID		1
+
+static void ctl_suspend_client_gone(const struct ctl_client *);
 
 int
 control_handle_ok(const char *h)
@@ -204,6 +208,8 @@ control_cmd_shape(struct ctl_client *cl, uint32_t id, json_t *req)
 		ctl_shape_meta(&m, o);
 	if (have_dir)
 		ctl_shape_files(dir, o);
+	if (rc == 0 && strcmp(m.state, "suspended") == 0)
+		json_object_set_new(o, "state", json_string("suspended"));
 	ctl_shape_consumer(h, o);
 	control_reply(cl->chan, id, 0, o);
 	if (rc == 0)
@@ -353,4 +359,154 @@ control_shape_client_gone(const struct ctl_client *cl)
 	for (d = ctl_deletes; d != NULL; d = d->next)
 		if (d->client == cl)
 			d->client = NULL;
+	ctl_suspend_client_gone(cl);
+}
+
+/* ---- suspend and resume (issue 6) ---- */
+
+/*
+ * "suspend HANDLE": the root sends MSG_SUSPEND to the consumer, which
+ * exits as soon as nothing is pending (within SUSP_FORCE_MS, else it
+ * stays); a timer here watches for that process to be gone and replies
+ * with the state meta.db then records.  "resume HANDLE" starts the
+ * consumer (sup_want_consumer); it marks the shape active itself.
+ */
+#define CTL_SUSPEND_WAIT_MS	7000
+#define CTL_SUSPEND_POLL_MS	50
+
+struct ctl_suspend {
+	struct ctl_client	*client;	/* NULL: it went away */
+	uint32_t		 client_id;
+	char			*handle;
+	pid_t			 pid;		/* the consumer asked */
+	uint64_t		 deadline;
+	struct event		*timer;
+	struct ctl_suspend	*next;
+};
+
+static struct ctl_suspend *ctl_suspends;
+
+static void
+ctl_suspend_free(struct ctl_suspend *s)
+{
+	struct ctl_suspend **pp;
+
+	for (pp = &ctl_suspends; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	event_free(s->timer);
+	free(s->handle);
+	free(s);
+}
+
+/* Replies from meta.db's state of the shape. */
+static void
+ctl_suspend_reply(struct chan *c, uint32_t id, const char *h)
+{
+	struct meta_shape m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if ((rc = ctl_meta_get(h, &m)) != 0) {
+		control_error(c, id, "no such shape: %s", h);
+		return;
+	}
+	control_reply(c, id, 0, json_pack("{s:s,s:s}", "suspended", h,
+	    "state", m.state));
+	meta_shape_free(&m);
+}
+
+static void
+ctl_suspend_poll(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg)
+{
+	struct timeval tv = { 0, CTL_SUSPEND_POLL_MS * 1000 };
+	struct ctl_suspend *s = arg;
+	const struct sup_proc *p = sup_find(s->handle);
+	struct chan *c = s->client ? s->client->chan : NULL;
+
+	if (p != NULL && p->pid == s->pid) {
+		if (mono_ms() < s->deadline) {
+			evtimer_add(s->timer, &tv);
+			return;
+		}
+		if (c != NULL)
+			control_error(c, s->client_id, "%s did not suspend: its "
+			    "consumer stays busy (snapshot or transaction)",
+			    s->handle);
+	} else if (c != NULL) {
+		ctl_suspend_reply(c, s->client_id, s->handle);
+	}
+	ctl_suspend_free(s);
+}
+
+void
+control_cmd_suspend(struct ctl_client *cl, uint32_t id, json_t *req)
+{
+	const char *h = json_string_value(json_object_get(req, "target"));
+	struct sup_proc *p;
+	struct ctl_suspend *s;
+
+	if (h == NULL || !control_handle_ok(h)) {
+		control_error(cl->chan, id, "no such shape: %s", h ? h : "");
+		return;
+	}
+	p = sup_find(h);
+	if (p == NULL || p->spec != &sup_consumer_spec || p->pid <= 0 ||
+	    p->chan == NULL) {
+		ctl_suspend_reply(cl->chan, id, h);	/* nothing runs */
+		return;
+	}
+	if (chan_send(p->chan, MSG_SUSPEND, 0, NULL, 0, -1) == -1) {
+		control_error(cl->chan, id, "cannot reach the consumer of %s", h);
+		return;
+	}
+	log_info("control: suspending shape %s", h);
+	s = xcalloc(1, sizeof(*s));
+	s->client = cl;
+	s->client_id = id;
+	s->handle = xstrdup(h);
+	s->pid = p->pid;
+	s->deadline = mono_ms() + CTL_SUSPEND_WAIT_MS;
+	s->timer = evtimer_new(control_evbase(), ctl_suspend_poll, s);
+	s->next = ctl_suspends;
+	ctl_suspends = s;
+	ctl_suspend_poll(-1, 0, s);
+}
+
+void
+control_cmd_resume(struct ctl_client *cl, uint32_t id, json_t *req)
+{
+	const char *h = json_string_value(json_object_get(req, "target"));
+	const struct sup_proc *p;
+	struct meta_shape m;
+
+	if (h == NULL || !control_handle_ok(h)) {
+		control_error(cl->chan, id, "no such shape: %s", h ? h : "");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	if (ctl_meta_get(h, &m) != 0 || strcmp(m.state, "deleted") == 0) {
+		control_error(cl->chan, id, "no such shape: %s", h);
+		if (m.handle != NULL)
+			meta_shape_free(&m);
+		return;
+	}
+	p = sup_find(h);
+	control_reply(cl->chan, id, 0, json_pack("{s:s,s:s,s:b}", "resumed", h,
+	    "was", m.state, "running", p != NULL && p->pid > 0));
+	meta_shape_free(&m);
+	log_info("control: resuming shape %s", h);
+	sup_want_consumer(h);
+}
+
+static void
+ctl_suspend_client_gone(const struct ctl_client *cl)
+{
+	struct ctl_suspend *s;
+
+	for (s = ctl_suspends; s != NULL; s = s->next)
+		if (s->client == cl)
+			s->client = NULL;
 }

@@ -47,20 +47,25 @@ ctl_top_ticks(pid_t pid)
 	return (long long)(ut + st);
 }
 
-/* VmRSS of pid in kB; -1 if unreadable. */
-static long long
-ctl_top_rss(pid_t pid)
+/* The "<key>: <n> kB" line of /proc/<pid>/<file>; -1 if unreadable.
+ * Also used by control_metrics.c (VmRSS from status, Pss from
+ * smaps_rollup). */
+long long
+control_proc_kb(pid_t pid, const char *file, const char *key)
 {
 	char path[64], line[256];
+	size_t klen = strlen(key);
 	long long kb = -1;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	if ((fp = fopen(path, "re")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), fp) != NULL)
-		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			kb = strtoll(line + klen + 1, NULL, 10);
 			break;
+		}
 	fclose(fp);
 	return kb;
 }
@@ -93,7 +98,7 @@ ctl_top_proc(const char *role, const char *id, pid_t pid)
 	json_object_set_new(o, "cpu_ticks", ctl_top_num(pid > 0 ?
 	    ctl_top_ticks(pid) : -1));
 	json_object_set_new(o, "rss_kb", ctl_top_num(pid > 0 ?
-	    ctl_top_rss(pid) : -1));
+	    control_proc_kb(pid, "status", "VmRSS") : -1));
 	if (strcmp(role, "consumer") == 0)
 		json_object_set_new(o, "log_entries",
 		    json_integer(ctl_top_entries(id)));

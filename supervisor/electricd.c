@@ -92,6 +92,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	electricd_dirs();
+	if (cfg.log_file != NULL && log_reopen(cfg.log_file) == -1)
+		fatal("cannot open log file %s", cfg.log_file);
 	electricd_check_single();
 	config_export();
 	log_info("electricd %s starting: storage %s, port %d, stream %s",

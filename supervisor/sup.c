@@ -185,26 +185,39 @@ sup_tell_health(int force)
 
 /* ---- frames from children ---- */
 
-static void
-sup_on_spawn(const struct frame *f)
+/* Makes sure the consumer of handle runs (MSG_SPAWN, electricctl resume).
+ * One that is suspending (MSG_STATE "suspending") is restarted as soon as
+ * it exits: the request came after it decided to go (issue 6). */
+void
+sup_want_consumer(const char *handle)
 {
-	struct mreader r;
 	struct sup_proc *p;
-	char *handle;
 
-	mr_init(&r, f->data, f->len);
-	handle = mr_str(&r);
-	if (r.err || *handle == '\0' || strchr(handle, '/') != NULL) {
-		log_warnx("bad SPAWN frame");
-	} else if ((p = sup_find(handle)) == NULL) {
+	if ((p = sup_find(handle)) == NULL) {
 		sup_add(&sup_consumer_spec, handle);
 	} else if (p->removed) {
 		/* asked for again while a group restart stops it */
 		p->removed = 0;
 		p->restart_now = 1;
+	} else if (p->pid > 0 && strcmp(p->state_word, "suspending") == 0) {
+		p->restart_now = 1;
 	}
-	free(handle);
 	sup_reconcile();
+}
+
+static void
+sup_on_spawn(const struct frame *f)
+{
+	struct mreader r;
+	char *handle;
+
+	mr_init(&r, f->data, f->len);
+	handle = mr_str(&r);
+	if (r.err || *handle == '\0' || strchr(handle, '/') != NULL)
+		log_warnx("bad SPAWN frame");
+	else
+		sup_want_consumer(handle);
+	free(handle);
 }
 
 static void
@@ -271,7 +284,14 @@ sup_on_frame(struct chan *c UNUSED, struct frame *f, void *arg)
 		sup_on_stop_consumer(f);
 		break;
 	case MSG_CTL_REPLY:
-		control_on_shapecache_reply(f->id, f->data, f->len);
+		if (!control_metrics_on_reply(f->id, f->data, f->len))
+			control_on_shapecache_reply(f->id, f->data, f->len);
+		break;
+	case MSG_CTL_REQ:	/* http's "metrics" */
+		control_metrics_request(p, f->id, f->data, f->len);
+		break;
+	case MSG_STATS:
+		control_metrics_on_stats(p, f->data, f->len);
 		break;
 	case MSG_SHAPE_FAILED:	/* a consumer's: shapecache decides */
 		if (sup_to_shapecache(f->type, 0, f->data, f->len) == -1)
@@ -322,6 +342,7 @@ sup_exec_child(struct sup_proc *p, int fd)
 	close_range(PROC_ROOT_FD + 1, ~0U, 0);
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGHUP, SIG_IGN);	/* until proc_init handles it */
 	snprintf(title, sizeof(title), "electricd: %s", p->spec->role);
 	argv[i++] = title;
 	argv[i++] = "--role";
@@ -475,12 +496,16 @@ sup_on_death(struct sup_proc *p, int status)
 	const struct sup_group *g;
 
 	sup_describe_exit(p, status);
+	control_metrics_on_death(p);
 	p->pid = -1;
 	if (p->chan != NULL) {
 		chan_free(p->chan);
 		p->chan = NULL;
 	}
-	if (!by_us)
+	if (strcmp(p->state_word, "suspending") == 0 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0)
+		log_info("%s suspended%s", p->id, by_us ? "; needed again" : "");
+	else if (!by_us)
 		log_warnx("%s died (%s)", p->id, p->last_exit);
 	if (sup_stopping)
 		return;
@@ -489,6 +514,7 @@ sup_on_death(struct sup_proc *p, int status)
 		return;
 	}
 	p->restarts++;
+	control_metrics_restarted(p);
 	if (by_us) {
 		p->restart_now = 0;
 		p->state = PROC_DOWN;
@@ -621,6 +647,26 @@ sup_on_stop_signal(evutil_socket_t sig, short ev UNUSED, void *arg UNUSED)
 	sup_stop_all(0);
 }
 
+/* SIGHUP: reopen ELECTRIC_LOG_FILE (rotated), then every child does. */
+static void
+sup_on_sighup(evutil_socket_t sig UNUSED, short ev UNUSED, void *arg UNUSED)
+{
+	struct sup_proc *p;
+
+	if (cfg.log_file == NULL) {
+		log_info("SIGHUP ignored: no ELECTRIC_LOG_FILE");
+		return;
+	}
+	if (log_reopen(cfg.log_file) == -1)
+		log_warn("SIGHUP: cannot reopen %s, logging on to the old file",
+		    cfg.log_file);
+	else
+		log_info("reopened log file %s", cfg.log_file);
+	for (p = sup_list; p != NULL; p = p->next)
+		if (p->pid > 0)
+			kill(p->pid, SIGHUP);
+}
+
 void
 sup_main(void)
 {
@@ -639,6 +685,8 @@ sup_main(void)
 		ev = evsignal_new(sup_base, stop_sigs[i], sup_on_stop_signal, NULL);
 		event_add(ev, NULL);
 	}
+	ev = evsignal_new(sup_base, SIGHUP, sup_on_sighup, NULL);
+	event_add(ev, NULL);
 	if (control_listen(sup_base) == -1)
 		fatal("control socket");
 	sup_spawn_timer = evtimer_new(sup_base, sup_spawn_tick, NULL);

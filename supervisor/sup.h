@@ -80,6 +80,8 @@ struct sup_proc *sup_find(const char *id);
 const char *sup_state_name(enum sup_state);
 int sup_health(const char **reason);
 uint64_t sup_uptime_ms(void);
+/* Starts the consumer of a shape unless it runs (MSG_SPAWN, resume). */
+void sup_want_consumer(const char *handle);
 /* restart a role or consumer on request; -1 if unknown. */
 int sup_restart(const char *id);
 /* Run the root: never returns. */
@@ -99,5 +101,15 @@ void strategy_escalate(const struct sup_group *g);
 /* control.c */
 int control_listen(struct event_base *);
 void control_on_shapecache_reply(uint32_t id, const uint8_t *, size_t);
+
+/* control_metrics.c: for the http process's /metrics */
+void control_metrics_on_stats(const struct sup_proc *, const uint8_t *, size_t);
+void control_metrics_on_death(const struct sup_proc *);
+void control_metrics_restarted(const struct sup_proc *);
+/* http's {"cmd":"metrics"} (MSG_CTL_REQ id on its root channel). */
+void control_metrics_request(struct sup_proc *, uint32_t id, const uint8_t *,
+    size_t);
+/* 1 if the shapecache's MSG_CTL_REPLY id was for a metrics request. */
+int control_metrics_on_reply(uint32_t id, const uint8_t *, size_t);
 
 #endif
