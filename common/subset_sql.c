@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <pg_query.h>
 
+#include "pgtree.h"
 #include "subset.h"
 #include "subset_int.h"
 
@@ -164,44 +165,6 @@ check_text(struct walk *w)
 
 static int walk_node(struct walk *, json_t *, int loc);
 
-/* The single key of a node object ({"Kind":{...}}) and its body. */
-static const char *
-node_kind(json_t *n, json_t **body)
-{
-	const char *k;
-	json_t *v;
-
-	if (!json_is_object(n) || json_object_size(n) != 1)
-		return NULL;
-	json_object_foreach(n, k, v) {
-		*body = v;
-		return k;
-	}
-	return NULL;
-}
-
-static int
-node_loc(json_t *body, int parent)
-{
-	json_t *l = json_object_get(body, "location");
-
-	if (json_is_integer(l) && json_integer_value(l) >= 0)
-		return (int)json_integer_value(l);
-	return parent;
-}
-
-/* {"String":{"sval":s}} -> s, else NULL. */
-static const char *
-string_val(json_t *n)
-{
-	json_t *b;
-	const char *k = node_kind(n, &b);
-
-	if (k == NULL || strcmp(k, "String") != 0)
-		return NULL;
-	return json_string_value(json_object_get(b, "sval"));
-}
-
 static int
 walk_list(struct walk *w, json_t *list, int loc)
 {
@@ -246,12 +209,12 @@ walk_colref(struct walk *w, json_t *b, int loc)
 	size_t i, n = 0;
 
 	if (json_array_size(fields) == 1 &&
-	    (s = string_val(json_array_get(fields, 0))) != NULL &&
+	    (s = pgtree_string(json_array_get(fields, 0))) != NULL &&
 	    is_column(w, s))
 		return 0;
 	name[0] = '\0';
 	json_array_foreach(fields, i, f) {
-		s = string_val(f);
+		s = pgtree_string(f);
 		n += (size_t)snprintf(name + n, n < sizeof(name) ? sizeof(name) - n : 0,
 		    "%s%s", i > 0 ? "." : "", s != NULL ? s : "*");
 		if (n >= sizeof(name))
@@ -290,7 +253,7 @@ op_name(json_t *b)
 
 	if (json_array_size(name) != 1)
 		return NULL;
-	return string_val(json_array_get(name, 0));
+	return pgtree_string(json_array_get(name, 0));
 }
 
 static int
@@ -312,7 +275,7 @@ static int
 walk_rlist(struct walk *w, json_t *b, int loc)
 {
 	json_t *r = json_object_get(b, "rexpr"), *body;
-	const char *k = node_kind(r, &body);
+	const char *k = pgtree_kind(r, &body);
 
 	if (k == NULL || strcmp(k, "List") != 0)
 		return fail_at(w, loc, "malformed expression");
@@ -372,10 +335,10 @@ check_type(struct walk *w, json_t *tn, int loc)
 	const char *name, *schema = NULL;
 	size_t n = json_array_size(names), i;
 
-	loc = node_loc(tn, loc);
+	loc = pgtree_loc(tn, loc);
 	if (n == 2)
-		schema = string_val(json_array_get(names, 0));
-	name = n > 0 ? string_val(json_array_get(names, n - 1)) : NULL;
+		schema = pgtree_string(json_array_get(names, 0));
+	name = n > 0 ? pgtree_string(json_array_get(names, n - 1)) : NULL;
 	if (name == NULL || n > 2 || (n == 2 && (schema == NULL ||
 	    strcmp(schema, "pg_catalog") != 0)) ||
 	    json_is_true(json_object_get(tn, "setof")) ||
@@ -386,7 +349,7 @@ check_type(struct walk *w, json_t *tn, int loc)
 		return fail_at(w, loc, "unsupported type %s", name);
 	json_array_foreach(json_object_get(tn, "typmods"), i, tm) {
 		json_t *body;
-		const char *k = node_kind(tm, &body);
+		const char *k = pgtree_kind(tm, &body);
 
 		if (k == NULL || strcmp(k, "A_Const") != 0)
 			return fail_at(w, loc, "unsupported type modifier");
@@ -418,7 +381,7 @@ walk_indirection(struct walk *w, json_t *b, int loc)
 	if (walk_arg(w, b, loc) == -1)
 		return -1;
 	json_array_foreach(ind, i, v) {
-		if ((k = node_kind(v, &body)) == NULL || strcmp(k, "A_Indices") != 0)
+		if ((k = pgtree_kind(v, &body)) == NULL || strcmp(k, "A_Indices") != 0)
 			return fail_at(w, loc, "field selection is not supported");
 		if (walk_opt(w, body, "lidx", loc) == -1 ||
 		    walk_opt(w, body, "uidx", loc) == -1)
@@ -432,8 +395,8 @@ walk_func(struct walk *w, json_t *b, int loc)
 {
 	json_t *fn = json_object_get(b, "funcname");
 	size_t n = json_array_size(fn);
-	const char *name = n > 0 ? string_val(json_array_get(fn, n - 1)) : NULL;
-	const char *schema = n == 2 ? string_val(json_array_get(fn, 0)) : NULL;
+	const char *name = n > 0 ? pgtree_string(json_array_get(fn, n - 1)) : NULL;
+	const char *schema = n == 2 ? pgtree_string(json_array_get(fn, 0)) : NULL;
 	static const char *const agg_keys[] = { "agg_star", "agg_distinct",
 	    "agg_within_group", "agg_filter", "over", "agg_order" };
 	size_t i;
@@ -494,13 +457,13 @@ static int
 walk_node(struct walk *w, json_t *n, int loc)
 {
 	json_t *body = NULL;
-	const char *kind = node_kind(n, &body);
+	const char *kind = pgtree_kind(n, &body);
 	size_t i;
 	int r;
 
 	if (kind == NULL)
 		return fail_at(w, loc, "malformed expression");
-	loc = node_loc(body, loc);
+	loc = pgtree_loc(body, loc);
 	if (++w->depth > WALK_MAX_DEPTH)
 		return fail_plain(w, "expression is too deeply nested");
 	for (i = 0; i < NELEM(walkers); i++)
@@ -547,7 +510,7 @@ parse_select(struct walk *w, const char *sql, json_t **root, json_t **sel)
 	stmts = json_object_get(*root, "stmts");
 	if (json_array_size(stmts) > 1)
 		return fail_plain(w, "unescaped \";\" causing statement split");
-	k = node_kind(json_object_get(json_array_get(stmts, 0), "stmt"), &body);
+	k = pgtree_kind(json_object_get(json_array_get(stmts, 0), "stmt"), &body);
 	if (k == NULL || strcmp(k, "SelectStmt") != 0)
 		return fail_plain(w, "malformed query ending with SQL clauses");
 	*sel = body;
@@ -687,17 +650,17 @@ order_fn(struct walk *w, json_t *clause)
 	int loc;
 
 	json_array_foreach(clause, i, sb) {
-		if ((k = node_kind(sb, &body)) == NULL || strcmp(k, "SortBy") != 0)
+		if ((k = pgtree_kind(sb, &body)) == NULL || strcmp(k, "SortBy") != 0)
 			return fail_plain(w, "malformed query ending with SQL clauses");
-		loc = node_loc(body, (int)w->prefix);
+		loc = pgtree_loc(body, (int)w->prefix);
 		dir = json_string_value(json_object_get(body, "sortby_dir"));
 		if (dir != NULL && strcmp(dir, "SORTBY_USING") == 0)
 			return fail_at(w, loc, "ORDER BY USING is not supported");
-		if ((k = node_kind(json_object_get(body, "node"), &nb)) == NULL ||
+		if ((k = pgtree_kind(json_object_get(body, "node"), &nb)) == NULL ||
 		    strcmp(k, "ColumnRef") != 0)
-			return fail_at(w, nb != NULL ? node_loc(nb, loc) : loc,
+			return fail_at(w, nb != NULL ? pgtree_loc(nb, loc) : loc,
 			    "only column references are allowed in order_by");
-		if (walk_colref(w, nb, node_loc(nb, loc)) == -1)
+		if (walk_colref(w, nb, pgtree_loc(nb, loc)) == -1)
 			return -1;
 	}
 	return 0;

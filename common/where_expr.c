@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "pgtree.h"
 #include "where_int.h"
 
 static const struct wtype T_BOOL = { WV_BOOL, 0, NULL };
@@ -116,7 +117,7 @@ op_name(json_t *b)
 
 	if (json_array_size(name) != 1)
 		return NULL;
-	return wp_string_val(json_array_get(name, 0));
+	return pgtree_string(json_array_get(name, 0));
 }
 
 static struct wnode *
@@ -354,7 +355,7 @@ wp_indirection(struct wp *p, json_t *b, int loc)
 	wp_set_args(n, 1 + 2 * nd);
 	n->args[0] = a;
 	json_array_foreach(ind, i, v) {
-		if ((k = wp_node_kind(v, &ib)) == NULL ||
+		if ((k = pgtree_kind(v, &ib)) == NULL ||
 		    strcmp(k, "A_Indices") != 0)
 			return fail_null(p, loc, "field selection is not supported");
 		if (json_is_true(json_object_get(ib, "is_slice")))
@@ -527,8 +528,8 @@ wp_func(struct wp *p, json_t *b, int loc)
 {
 	json_t *fn = json_object_get(b, "funcname"), *args;
 	size_t n = json_array_size(fn), i, na;
-	const char *name = n > 0 ? wp_string_val(json_array_get(fn, n - 1)) : NULL;
-	const char *schema = n == 2 ? wp_string_val(json_array_get(fn, 0)) : NULL;
+	const char *name = n > 0 ? pgtree_string(json_array_get(fn, n - 1)) : NULL;
+	const char *schema = n == 2 ? pgtree_string(json_array_get(fn, 0)) : NULL;
 	struct wnode *f;
 
 	args = json_object_get(b, "args");

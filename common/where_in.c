@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "pgtree.h"
 #include "where_int.h"
 
 static struct wnode *
@@ -32,7 +33,7 @@ static json_t *
 rlist(struct wp *p, json_t *b, int loc)
 {
 	json_t *r = json_object_get(b, "rexpr"), *body;
-	const char *k = wp_node_kind(r, &body);
+	const char *k = pgtree_kind(r, &body);
 
 	if (k == NULL || strcmp(k, "List") != 0) {
 		wp_fail(p, loc, strcmp(k != NULL ? k : "", "SubLink") == 0 ?

@@ -211,8 +211,6 @@ struct wnode *wp_indirection(struct wp *, struct json_t *, int);
 struct wnode *wp_minmax(struct wp *, struct json_t *, int);
 struct wnode *wp_coalesce(struct wp *, struct json_t *, int);
 void wp_set_args(struct wnode *, size_t);
-const char *wp_string_val(struct json_t *);
-const char *wp_node_kind(struct json_t *, struct json_t **body);
 
 /* ---- where_sql.c ---- */
 char *where_render(const struct where *w);

@@ -22,6 +22,7 @@
 #include <pg_query.h>
 
 #include "subset_int.h"
+#include "pgtree.h"
 #include "where_int.h"
 
 #define WHERE_PREFIX	"SELECT 1 WHERE "
@@ -102,44 +103,6 @@ wp_set_args(struct wnode *n, size_t k)
 	n->args = xcalloc(k > 0 ? k : 1, sizeof(*n->args));
 }
 
-/* The single key of a node object ({"Kind":{...}}) and its body. */
-const char *
-wp_node_kind(json_t *n, json_t **body)
-{
-	const char *k;
-	json_t *v;
-
-	*body = NULL;
-	if (!json_is_object(n) || json_object_size(n) != 1)
-		return NULL;
-	json_object_foreach(n, k, v) {
-		*body = v;
-		return k;
-	}
-	return NULL;
-}
-
-static int
-node_loc(json_t *body, int parent)
-{
-	json_t *l = json_object_get(body, "location");
-
-	if (json_is_integer(l) && json_integer_value(l) >= 0)
-		return (int)json_integer_value(l);
-	return parent;
-}
-
-const char *
-wp_string_val(json_t *n)
-{
-	json_t *b;
-	const char *k = wp_node_kind(n, &b);
-
-	if (k == NULL || strcmp(k, "String") != 0)
-		return NULL;
-	return json_string_value(json_object_get(b, "sval"));
-}
-
 /* ---- coercion ---- */
 
 static int
@@ -217,7 +180,7 @@ colref(struct wp *p, json_t *b, int loc)
 	char name[256];
 	size_t i, k = 0;
 
-	s = json_array_size(fields) == 1 ? wp_string_val(json_array_get(fields, 0)) :
+	s = json_array_size(fields) == 1 ? pgtree_string(json_array_get(fields, 0)) :
 	    NULL;
 	for (i = 0; s != NULL && i < w->ncols; i++)
 		if (strcmp(w->cols[i].name, s) == 0) {
@@ -229,7 +192,7 @@ colref(struct wp *p, json_t *b, int loc)
 		}
 	name[0] = '\0';
 	json_array_foreach(fields, i, f) {
-		s = wp_string_val(f);
+		s = pgtree_string(f);
 		k += (size_t)snprintf(name + k, sizeof(name) - k, "%s%s",
 		    i > 0 ? "." : "", s != NULL ? s : "*");
 		if (k >= sizeof(name))
@@ -387,11 +350,11 @@ wp_type_name(struct wp *p, json_t *tn, int loc, struct wtype *t)
 	size_t n = json_array_size(names), i;
 	const char *name, *schema = NULL;
 
-	loc = node_loc(tn, loc);
+	loc = pgtree_loc(tn, loc);
 	memset(t, 0, sizeof(*t));
 	if (n == 2)
-		schema = wp_string_val(json_array_get(names, 0));
-	name = n > 0 ? wp_string_val(json_array_get(names, n - 1)) : NULL;
+		schema = pgtree_string(json_array_get(names, 0));
+	name = n > 0 ? pgtree_string(json_array_get(names, n - 1)) : NULL;
 	if (name == NULL || n > 2 || (n == 2 && (schema == NULL ||
 	    strcmp(schema, "pg_catalog") != 0)) ||
 	    json_is_true(json_object_get(tn, "setof")) ||
@@ -432,7 +395,7 @@ typecast(struct wp *p, json_t *b, int loc)
 		wp_fail(p, loc, "unsupported type numeric");
 		return NULL;
 	}
-	k = wp_node_kind(arg, &ab);
+	k = pgtree_kind(arg, &ab);
 	if (k != NULL && strcmp(k, "A_ArrayExpr") == 0 && t.array &&
 	    json_array_size(json_object_get(ab, "elements")) == 0) {
 		n = mkconst(p, loc, WT_UNKNOWN, "{}", 2);	/* ARRAY[]::t[] */
@@ -556,8 +519,8 @@ collate(struct wp *p, json_t *b, int loc)
 {
 	json_t *cn = json_object_get(b, "collname");
 	size_t k = json_array_size(cn);
-	const char *name = k > 0 ? wp_string_val(json_array_get(cn, k - 1)) : NULL;
-	const char *schema = k == 2 ? wp_string_val(json_array_get(cn, 0)) : NULL;
+	const char *name = k > 0 ? pgtree_string(json_array_get(cn, k - 1)) : NULL;
+	const char *schema = k == 2 ? pgtree_string(json_array_get(cn, 0)) : NULL;
 	struct wtype text = { WV_TEXT, 0, NULL }, e;
 	struct wnode *n;
 
@@ -610,7 +573,7 @@ struct wnode *
 wp_node(struct wp *p, json_t *j, int loc)
 {
 	json_t *body;
-	const char *kind = wp_node_kind(j, &body);
+	const char *kind = pgtree_kind(j, &body);
 	struct wnode *n;
 	size_t i;
 
@@ -618,7 +581,7 @@ wp_node(struct wp *p, json_t *j, int loc)
 		wp_fail(p, loc, "malformed expression");
 		return NULL;
 	}
-	loc = node_loc(body, loc);
+	loc = pgtree_loc(body, loc);
 	if (++p->depth > WALK_MAX_DEPTH) {
 		wp_fail(p, -1, "expression is too deeply nested");
 		return NULL;
@@ -705,7 +668,7 @@ parse_sql(struct wp *p, json_t **root, json_t **clause)
 	stmts = json_object_get(*root, "stmts");
 	if (json_array_size(stmts) > 1)
 		return wp_fail(p, 0, "unescaped \";\" causing statement split");
-	k = wp_node_kind(json_object_get(json_array_get(stmts, 0), "stmt"), &body);
+	k = pgtree_kind(json_object_get(json_array_get(stmts, 0), "stmt"), &body);
 	if (k == NULL || strcmp(k, "SelectStmt") != 0 || !only_where(body))
 		return wp_fail(p, 0, "malformed query ending with SQL clauses");
 	*clause = json_object_get(body, "whereClause");

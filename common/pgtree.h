@@ -1,0 +1,18 @@
+/*
+ * pgtree: reading libpg_query's JSON parse tree (nodes are one-key objects
+ * {"Kind":{...}} with an optional "location").  Shared by the subset
+ * validator (subset_sql.c) and the WHERE compiler (where_parse.c).
+ */
+#ifndef ELECTRICD_PGTREE_H
+#define ELECTRICD_PGTREE_H
+
+#include <jansson.h>
+
+/* The single key of a node object and its body (*body NULL if none). */
+const char *pgtree_kind(json_t *n, json_t **body);
+/* The node body's "location", or parent when it has none. */
+int pgtree_loc(json_t *body, int parent);
+/* {"String":{"sval":s}} -> s, else NULL. */
+const char *pgtree_string(json_t *n);
+
+#endif
