@@ -41,3 +41,20 @@ pgtree_string(json_t *n)
 		return NULL;
 	return json_string_value(json_object_get(b, "sval"));
 }
+
+int
+pgtree_type_name(json_t *tn, const char **name)
+{
+	json_t *names = json_object_get(tn, "names");
+	size_t n = json_array_size(names);
+	const char *schema = n == 2 ? pgtree_string(json_array_get(names, 0)) :
+	    NULL;
+
+	*name = n > 0 ? pgtree_string(json_array_get(names, n - 1)) : NULL;
+	if (*name == NULL || n > 2 || (n == 2 && (schema == NULL ||
+	    strcmp(schema, "pg_catalog") != 0)) ||
+	    json_is_true(json_object_get(tn, "setof")) ||
+	    json_is_true(json_object_get(tn, "pct_type")))
+		return -1;
+	return 0;
+}

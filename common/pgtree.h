@@ -15,4 +15,9 @@ int pgtree_loc(json_t *body, int parent);
 /* {"String":{"sval":s}} -> s, else NULL. */
 const char *pgtree_string(json_t *n);
 
+/* A TypeName node's name: one part or pg_catalog.<name>, no SETOF or
+ * %TYPE.  0 with *name, or -1 with *name the last part for the message
+ * (NULL when there is none). */
+int pgtree_type_name(json_t *tn, const char **name);
+
 #endif

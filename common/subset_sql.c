@@ -331,18 +331,12 @@ walk_arg(struct walk *w, json_t *b, int loc)
 static int
 check_type(struct walk *w, json_t *tn, int loc)
 {
-	json_t *names = json_object_get(tn, "names"), *tm;
-	const char *name, *schema = NULL;
-	size_t n = json_array_size(names), i;
+	json_t *tm;
+	const char *name;
+	size_t i;
 
 	loc = pgtree_loc(tn, loc);
-	if (n == 2)
-		schema = pgtree_string(json_array_get(names, 0));
-	name = n > 0 ? pgtree_string(json_array_get(names, n - 1)) : NULL;
-	if (name == NULL || n > 2 || (n == 2 && (schema == NULL ||
-	    strcmp(schema, "pg_catalog") != 0)) ||
-	    json_is_true(json_object_get(tn, "setof")) ||
-	    json_is_true(json_object_get(tn, "pct_type")))
+	if (pgtree_type_name(tn, &name) == -1)
 		return fail_at(w, loc, "unsupported type %s",
 		    name != NULL ? name : "");
 	if (!in_list(name, cast_types, NELEM(cast_types)))

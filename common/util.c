@@ -166,6 +166,18 @@ sbuf_addu64(struct sbuf *b, uint64_t v)
 }
 
 void
+sbuf_add_sql_ident(struct sbuf *b, const char *s)
+{
+	sbuf_addc(b, '"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			sbuf_addc(b, '"');
+		sbuf_addc(b, *s);
+	}
+	sbuf_addc(b, '"');
+}
+
+void
 sbuf_add_json_str(struct sbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -346,19 +346,12 @@ extra_target(struct wp *p, const char *name, struct wtype *t)
 int
 wp_type_name(struct wp *p, json_t *tn, int loc, struct wtype *t)
 {
-	json_t *names = json_object_get(tn, "names");
-	size_t n = json_array_size(names), i;
-	const char *name, *schema = NULL;
+	const char *name;
+	size_t i;
 
 	loc = pgtree_loc(tn, loc);
 	memset(t, 0, sizeof(*t));
-	if (n == 2)
-		schema = pgtree_string(json_array_get(names, 0));
-	name = n > 0 ? pgtree_string(json_array_get(names, n - 1)) : NULL;
-	if (name == NULL || n > 2 || (n == 2 && (schema == NULL ||
-	    strcmp(schema, "pg_catalog") != 0)) ||
-	    json_is_true(json_object_get(tn, "setof")) ||
-	    json_is_true(json_object_get(tn, "pct_type")))
+	if (pgtree_type_name(tn, &name) == -1)
 		return wp_fail(p, loc, "unsupported type %s",
 		    name != NULL ? name : "");
 	for (i = 0; i < NELEM(cast_targets); i++)
@@ -374,7 +367,8 @@ wp_type_name(struct wp *p, json_t *tn, int loc, struct wtype *t)
 	/* §10.2: numeric is no cast target.  The keyword (NUMERIC, DECIMAL,
 	 * DEC) parses as pg_catalog.numeric; where_sql's "numeric" (quoted:
 	 * a plain name) is the only spelling accepted. */
-	if (t->base == WV_NUMERIC && schema != NULL)
+	if (t->base == WV_NUMERIC &&
+	    json_array_size(json_object_get(tn, "names")) == 2)
 		return 2;
 	return i < NELEM(cast_targets) ? 0 : 1;
 }

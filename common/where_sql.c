@@ -23,22 +23,10 @@ struct rctx {
 static void r_node(struct rctx *, const struct wnode *);
 
 static void
-r_ident(struct sbuf *b, const char *s)
-{
-	sbuf_addc(b, '"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			sbuf_addc(b, '"');
-		sbuf_addc(b, *s);
-	}
-	sbuf_addc(b, '"');
-}
-
-static void
 r_type(struct sbuf *b, const struct wtype *t)
 {
 	if (t->base == WV_ENUM || t->base == WT_OTHER)
-		r_ident(b, t->name);
+		sbuf_add_sql_ident(b, t->name);
 	else if (t->base == WV_NUMERIC)	/* `numeric` is no user cast target */
 		sbuf_adds(b, "\"numeric\"");
 	else
@@ -255,7 +243,7 @@ r_node(struct rctx *c, const struct wnode *n)
 		r_const(c, n);
 		break;
 	case WN_COL:
-		r_ident(&c->b, c->cols[n->col].name);
+		sbuf_add_sql_ident(&c->b, c->cols[n->col].name);
 		break;
 	case WN_OP:
 		r_op(c, n);

@@ -27,18 +27,6 @@ static const char *const snapshot_setup[] = {
 	"SET LOCAL IntervalStyle = 'iso_8601'",
 };
 
-static void
-quote_ident(struct sbuf *b, const char *s)
-{
-	sbuf_addc(b, '"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			sbuf_addc(b, '"');
-		sbuf_addc(b, *s);
-	}
-	sbuf_addc(b, '"');
-}
-
 size_t
 snapshot_ncols(const struct change_shape *sh)
 {
@@ -62,12 +50,12 @@ snapshot_query(const struct change_shape *sh, const char *where)
 			continue;
 		if (n++ > 0)
 			sbuf_addc(&b, ',');
-		quote_ident(&b, sh->cols[i].name);
+		sbuf_add_sql_ident(&b, sh->cols[i].name);
 	}
 	sbuf_adds(&b, " FROM ");
-	quote_ident(&b, sh->schema);
+	sbuf_add_sql_ident(&b, sh->schema);
 	sbuf_addc(&b, '.');
-	quote_ident(&b, sh->table);
+	sbuf_add_sql_ident(&b, sh->table);
 	if (where != NULL && *where != '\0') {
 		sbuf_adds(&b, " WHERE (");
 		sbuf_adds(&b, where);

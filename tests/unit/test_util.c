@@ -88,6 +88,19 @@ START_TEST(test_sbuf)
 }
 END_TEST
 
+START_TEST(test_sql_ident)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_add_sql_ident(&b, "a\"b");
+	sbuf_addc(&b, '.');
+	sbuf_add_sql_ident(&b, "");
+	ck_assert_str_eq(b.p, "\"a\"\"b\".\"\"");
+	sbuf_free(&b);
+}
+END_TEST
+
 START_TEST(test_hash64)
 {
 	/* FNV-1a 64 reference values */
@@ -137,6 +150,7 @@ util_suite(void)
 	    sizeof(json_cases) / sizeof(json_cases[0]));
 	tcase_add_test(tc, test_json_str_append);
 	tcase_add_test(tc, test_sbuf);
+	tcase_add_test(tc, test_sql_ident);
 	tcase_add_test(tc, test_hash64);
 	tcase_add_test(tc, test_dirs);
 	tcase_add_test(tc, test_xasprintf);
