@@ -13,9 +13,13 @@
  * filtered by the snapshot's visibility.
  * Suspension (suspend.c): an idle consumer exits 0 and leaves its shape
  * "suspended"; it is started again when needed.
- * Exit status: 0 on SIGTERM, for a shape that is gone or suspended (not
- * restarted), 1 on any failure (restarted; replay from the slot covers the gap).
+ * Exit status: 0 on SIGTERM, for a shape that is gone, suspended or given
+ * up (damaged directory: consumer_storage.c; not restarted), 1 on any
+ * other failure (restarted; replay from the slot covers the gap).  A
+ * storage fault (disk full, read-only) does not exit: consumer_storage.c
+ * waits it out.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,7 +67,7 @@ cons_notify_http(struct consumer *c)
 	const struct shapelog_state *st = shapelog_state(c->sl);
 	struct mbuf mb;
 
-	if (c->http == NULL)
+	if (c->http == NULL || c->sl == NULL)
 		return;
 	mbuf_init(&mb);
 	mbuf_str(&mb, c->handle);
@@ -135,8 +139,11 @@ http_try(evutil_socket_t s, short ev, void *arg)
 void
 cons_meta_sync(struct consumer *c)
 {
-	const struct shapelog_state *st = shapelog_state(c->sl);
+	const struct shapelog_state *st;
 
+	if (c->sl == NULL)
+		return;
+	st = shapelog_state(c->sl);
 	if (st->last_tx == c->meta_tx && st->last_op == c->meta_op)
 		return;
 	if (meta_shape_set_latest(c->db, c->handle, st->last_tx, st->last_op) == -1) {
@@ -186,14 +193,22 @@ load_shape(struct consumer *c)
 	meta_shape_free(&ms);
 }
 
+/* Opens the log; a damaged directory gives the shape up, a storage fault
+ * (read-only, full) is retried with backoff, serving the root meanwhile. */
 static void
 open_log(struct consumer *c)
 {
 	int r;
 
 	c->dir = xasprintf("%s/%s", cfg.shapes_dir, c->handle);
-	if ((c->sl = shapelog_open(c->dir, cfg.chunk_bytes)) == NULL)
-		fatal("shape log %s", c->dir);
+	while ((c->sl = shapelog_open(c->dir, cfg.chunk_bytes)) == NULL) {
+		if (errno == SHAPELOG_EDAMAGED)
+			cons_drop_damaged(c, shapelog_damage());
+		if (!shapelog_storage_errno(errno))
+			fatal("shape log %s", c->dir);
+		cons_storage_open_failed(c, errno);
+	}
+	cons_storage_ok(c);
 	if (!shapelog_state(c->sl)->snap_done)
 		return;
 	if ((r = shapelog_xip_read(c->sl, &c->xip)) == 0)
@@ -256,6 +271,8 @@ coll_frame(struct chan *ch, struct frame *f, void *arg)
 	(void)ch;
 	if (f->fd != -1)
 		close(f->fd);
+	if (c->storage_err)
+		return;
 	cons_suspend_touch(c);
 	if (c->state == CONS_STREAMING)
 		cons_stream_frame(c, f->type, f->data, f->len);
@@ -271,6 +288,12 @@ coll_closed(struct chan *ch, int error, void *arg)
 	(void)ch;
 	log_warnx("collector channel closed (%d)", error);
 	cons_fail(arg, "lost the collector");
+}
+
+void
+cons_coll_connect(struct consumer *c)
+{
+	arm_ms(c->coll_tmr, 0);
 }
 
 static void
@@ -326,23 +349,20 @@ cons_where_sql(const struct consumer *c)
 static void
 snapshot_failed_for_good(struct consumer *c, const char *msg)
 {
-	uint64_t until = mono_ms() + 2000;
-	struct mbuf m;
-
 	log_warnx("the snapshot query fails on the data: %s; giving the shape "
 	    "up", msg);
-	mbuf_init(&m);
-	mbuf_str(&m, c->handle);
-	mbuf_str(&m, c->where != NULL ? "where" : "table");
-	mbuf_str(&m, msg);
-	if (c->root != NULL && chan_sendm(c->root, MSG_SHAPE_FAILED, 0, &m) == 0)
-		while (c->root != NULL && chan_queued(c->root) > 0 &&
-		    mono_ms() < until) {
-			event_base_loop(c->base, EVLOOP_NONBLOCK);
-			usleep(1000);
-		}
-	mbuf_free(&m);
-	exit(0);
+	cons_give_up(c, c->where != NULL ? "where" : "table", msg);
+}
+
+/* A snapshot write failed.  No reader was given a chunk (offset=-1 waits
+ * for snapshot.done), so the files are discarded and the snapshot is
+ * retried under the same handle after the storage backoff. */
+static void
+snapshot_storage_failed(struct consumer *c, const char *msg)
+{
+	if (shapelog_snap_abort(c->sl) == -1)
+		log_warn("%s: cannot discard the unfinished snapshot", c->dir);
+	cons_storage_fail(c, msg);
 }
 
 static void
@@ -360,7 +380,12 @@ run_snapshot(struct consumer *c)
 	    c->log_mode != 1, c->sl, &c->xip, snapshot_chunk, c, &err) == -1) {
 		if (err.permanent)
 			snapshot_failed_for_good(c, err.msg);
-		cons_fail(c, "snapshot failed");
+		if (!err.storage)
+			cons_fail(c, "snapshot failed");
+		pool_release(slot);
+		cons_subset_pause(c, 0);
+		snapshot_storage_failed(c, err.msg);
+		return;
 	}
 	pool_release(slot);
 	cons_subset_pause(c, 0);
@@ -435,6 +460,7 @@ consumer_main(const char *handle)
 	c->root = proc_root_chan(c->base, "consumer", root_frame, c);
 	proc_signals(c->base, cons_stop, c);
 	load_shape(c);
+	cons_storage_init(c);
 	open_log(c);
 	cons_stream_init(c);
 	make_events(c);
@@ -444,6 +470,8 @@ consumer_main(const char *handle)
 		event_base_dispatch(c->base);
 		if (c->suspending != NULL)
 			cons_suspend_finish(c);
+		if (c->storage_err)
+			continue;	/* the retry timer runs the loop */
 		if (c->state != CONS_SNAPSHOT || shapelog_state(c->sl)->snap_done)
 			break;
 		run_snapshot(c);

@@ -95,6 +95,11 @@ struct consumer {
 	uint64_t		 susp_qms;	/* when it was sent */
 	uint64_t		 susp_force_until; /* electricctl suspend */
 	const char		*suspending;	/* decided, and why */
+
+	/* consumer_storage.c */
+	int			 storage_err;	/* waiting to retry a write */
+	unsigned		 storage_ms;	/* current backoff, 0 = none */
+	struct event		*storage_tmr;
 };
 
 /* consumer.c */
@@ -134,7 +139,34 @@ void cons_suspend_readers(struct consumer *, uint32_t id, const uint8_t *,
 /* consumer.c: records the latest offset in meta.db if it moved. */
 void cons_meta_sync(struct consumer *);
 
+/* consumer.c: connects to the collector and subscribes (now, and again
+ * every 100 ms until the socket is there). */
+void cons_coll_connect(struct consumer *);
+
+/* consumer_storage.c: storage faults and damaged directories. */
+void cons_storage_init(struct consumer *);
+/* A write failed (what: shapelog_errmsg): enter the storage-error state:
+ * drop pending work and the subscription, retry with backoff. */
+void cons_storage_fail(struct consumer *, const char *what);
+/* shapelog_open failed with a storage errno: log, tell the root, wait
+ * the backoff (serving the root channel); the caller tries again. */
+void cons_storage_open_failed(struct consumer *, int err);
+/* A commit succeeded: leave the storage-error state for good. */
+void cons_storage_ok(struct consumer *);
+/* Runs the event loop without blocking for ms milliseconds. */
+void cons_pump(struct consumer *, unsigned ms);
+/* Tells shapecache (MSG_SHAPE_FAILED through the root) to delete the
+ * shape, then exits 0. */
+void cons_give_up(struct consumer *, const char *field, const char *msg)
+    __attribute__((noreturn));
+/* The shape directory is damaged: give the shape up (field "storage"). */
+void cons_drop_damaged(struct consumer *, const char *why)
+    __attribute__((noreturn));
+
 /* consumer_stream.c */
+/* Forgets every transaction not yet durable and acknowledged (the log is
+ * rolled back): the replay after the next SUBSCRIBE brings them again. */
+void cons_stream_reset(struct consumer *);
 void cons_stream_init(struct consumer *);
 /* Handles one frame from the collector (state CONS_STREAMING). */
 void cons_stream_frame(struct consumer *, uint16_t type, const uint8_t *,

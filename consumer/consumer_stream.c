@@ -12,6 +12,7 @@
  *  - MSG_FLUSHED(seq) is sent only after every transaction up to seq is
  *    durable (or deliberately skipped).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,8 @@ in_snapshot(struct consumer *c, uint32_t xid, uint64_t lsn)
 		 * snapshot: stop filtering (persisted, best effort). */
 		s->passed_lsn = lsn;
 		if (shapelog_xip_write(c->sl, s) == -1)
-			log_warn("snapshot.xip");
+			log_warnx("%s (best effort: the filter stays in memory)",
+			    shapelog_errmsg(c->sl));
 	}
 	return vis;
 }
@@ -161,6 +163,8 @@ on_begin(struct consumer *c, struct mreader *mr)
 	if (c->ack_pending && (c->npending >= BATCH_MAX_TXNS ||
 	    mono_ms() - c->pending_since >= BATCH_MAX_MS))
 		cons_stream_flush(c);
+	if (c->storage_err)
+		return;
 	t->active = 1;
 	t->appended = 0;
 	t->skip = c->truncated || t->lsn <= c->applied_lsn ||
@@ -172,17 +176,23 @@ on_begin(struct consumer *c, struct mreader *mr)
 		    t->lsn, t->xid);
 }
 
-static void
+/* 0, or -1 after a storage failure (the consumer is in storage error). */
+static int
 append_held(struct consumer *c)
 {
 	if (!c->have_held)
-		return;
+		return 0;
 	if (shapelog_append(c->sl, c->tx.lsn, c->held_op, c->held.p,
-	    c->held.len) == -1)
-		cons_fail(c, "log append failed");
+	    c->held.len) == -1) {
+		if (errno == EINVAL)
+			cons_fail(c, "log append out of order");
+		cons_storage_fail(c, shapelog_errmsg(c->sl));
+		return -1;
+	}
 	c->have_held = 0;
 	c->dirty = 1;
 	c->tx.appended++;
+	return 0;
 }
 
 static void
@@ -190,7 +200,8 @@ hold(struct consumer *c, struct change_msg *m)
 {
 	struct sbuf tmp;
 
-	append_held(c);
+	if (append_held(c) == -1)
+		return;
 	tmp = c->held;
 	c->held = m->json;
 	m->json = tmp;
@@ -292,7 +303,7 @@ on_change(struct consumer *c, struct mreader *mr)
 		    "ignored", op, src.lsn, src.index);
 		return;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !c->storage_err; i++)
 		hold(c, &c->out[i]);
 }
 
@@ -310,7 +321,8 @@ on_commit(struct consumer *c, struct mreader *mr)
 		cons_fail(c, "malformed COMMIT");
 	if (c->have_held) {
 		change_set_last(&c->held);
-		append_held(c);
+		if (append_held(c) == -1)
+			return;
 	}
 	if (!c->tx.skip && c->tx.lsn > c->applied_lsn)
 		c->applied_lsn = c->tx.lsn;
@@ -332,9 +344,12 @@ cons_stream_flush(struct consumer *c)
 	if (!c->ack_pending || (c->tx.active && c->tx.appended > 0))
 		return;
 	if (c->dirty) {
-		if (shapelog_commit(c->sl) == -1)
-			cons_fail(c, "log commit failed");
+		if (shapelog_commit(c->sl) == -1) {
+			cons_storage_fail(c, shapelog_errmsg(c->sl));
+			return;
+		}
 		c->dirty = 0;
+		cons_storage_ok(c);
 		cons_notify_http(c);
 	}
 	mbuf_init(&mb);
@@ -344,6 +359,20 @@ cons_stream_flush(struct consumer *c)
 	mbuf_free(&mb);
 	c->ack_pending = 0;
 	c->npending = 0;
+}
+
+void
+cons_stream_reset(struct consumer *c)
+{
+	if (c->sl != NULL)
+		shapelog_rollback(c->sl);
+	c->have_held = 0;
+	c->tx.active = 0;
+	c->tx.appended = 0;
+	c->dirty = 0;
+	c->ack_pending = 0;
+	c->npending = 0;
+	c->applied_lsn = c->sl != NULL ? shapelog_state(c->sl)->last_tx : 0;
 }
 
 void
@@ -414,6 +443,8 @@ cons_stream_frame(struct consumer *c, uint16_t type, const uint8_t *p,
 	struct mreader mr;
 	size_t i;
 
+	if (c->storage_err)
+		return;		/* dropped: the replay brings it again */
 	mr_init(&mr, p, len);
 	for (i = 0; i < sizeof(stream_handlers) / sizeof(stream_handlers[0]); i++)
 		if (stream_handlers[i].type == type) {

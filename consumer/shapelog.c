@@ -11,6 +11,10 @@
  *    fdatasynced; bytes in log past the last record are never served and
  *    are truncated by shapelog_open.
  *  - main-log offsets are strictly increasing and > 0_inf.
+ *  - a failed write (disk full, read-only storage, EIO) leaves no torn
+ *    state behind: the main log's files are cut back to their durable
+ *    lengths, a failed snapshot file stays a .part (shapelog_snap_abort
+ *    removes it), and shapelog_errmsg() says which file and operation.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -50,7 +54,28 @@ struct shapelog {
 	uint64_t		 fill;		/* bytes in the open main chunk */
 	uint64_t		 fill_durable;
 	uint64_t		 ptx, pop;	/* last appended offset */
+	struct sbuf		 snap_sizes;	/* "<bytes>\n" per closed chunk */
+	char			 err[SHAPELOG_PATH_MAX + 96];	/* last failure */
 };
+
+/* Records "<dir>/<name>: <op>: <strerror>" as the last failure; keeps
+ * errno; returns -1. */
+static int
+fail(struct shapelog *sl, const char *name, const char *op)
+{
+	int e = errno;
+
+	snprintf(sl->err, sizeof(sl->err), "%s/%s: %s: %s", sl->dir, name, op,
+	    strerror(e));
+	errno = e;
+	return -1;
+}
+
+const char *
+shapelog_errmsg(const struct shapelog *sl)
+{
+	return sl->err[0] != '\0' ? sl->err : "no error";
+}
 
 /* ---- small file helpers (shared with the reader via shapelog_int.h) ---- */
 
@@ -148,26 +173,39 @@ fsync_dir(const char *dir)
 	return r;
 }
 
-/* Writes name atomically: name.part, fdatasync, rename. */
+/* Writes name atomically: name.part, fdatasync, rename.  A failure
+ * removes the .part file and is recorded (shapelog_errmsg). */
 static int
-write_file_atomic(const struct shapelog *sl, const char *name,
+write_file_atomic(struct shapelog *sl, const char *name,
     const char *data, size_t len, int sync)
 {
 	char tmp[SHAPELOG_PATH_MAX], path[SHAPELOG_PATH_MAX];
-	int fd;
+	const char *op = "create";
+	int fd, e;
 
 	if (shapelog_path(path, sizeof(path), sl->dir, name) == -1 ||
-	    snprintf(tmp, sizeof(tmp), "%s.part", path) >= (int)sizeof(tmp))
-		return -1;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
-		return -1;
-	if (write_all(fd, data, len) == -1 || (sync && fdatasync(fd) == -1)) {
-		close(fd);
-		return -1;
+	    snprintf(tmp, sizeof(tmp), "%s.part", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return fail(sl, name, "path");
 	}
-	if (close(fd) == -1 || rename(tmp, path) == -1)
-		return -1;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		return fail(sl, name, op);
+	if ((op = "write", write_all(fd, data, len) == -1) ||
+	    (op = "fdatasync", sync && fdatasync(fd) == -1)) {
+		e = errno;
+		close(fd);
+		goto bad;
+	}
+	if ((op = "close", close(fd) == -1) ||
+	    (op = "rename", rename(tmp, path) == -1)) {
+		e = errno;
+		goto bad;
+	}
 	return 0;
+bad:
+	(void)unlink(tmp);
+	errno = e;
+	return fail(sl, name, op);
 }
 
 /* ---- recovery ---- */
@@ -229,7 +267,7 @@ recover_snapshot(struct shapelog *sl)
 {
 	uint32_t n;
 
-	if (shapelog_snap_scan(sl->dir, &n) == 0) {
+	if (shapelog_snap_scan(sl->dir, &n, NULL, 0) == 0) {
 		sl->st.snap_chunks = n;
 		sl->st.snap_done = 1;
 		remove_parts(sl);
@@ -253,8 +291,9 @@ file_size(int fd, uint64_t *size)
 	return 0;
 }
 
-/* Drops a partial idx record and records whose bytes the log lacks; then
- * truncates the log after the last record. */
+/* Drops a partial idx record (an interrupted commit), then truncates the
+ * log after the last record.  Records whose bytes the log lacks were
+ * acknowledged: that is damage (shapelog_check reports it first). */
 static int
 recover_idx(struct shapelog *sl)
 {
@@ -264,14 +303,12 @@ recover_idx(struct shapelog *sl)
 	if (file_size(sl->idx_fd, &isz) == -1 || file_size(sl->log_fd, &lsz) == -1)
 		return -1;
 	n = isz / SHAPELOG_REC_LEN;
-	while (n > 0) {
-		if (shapelog_rec_read(sl->idx_fd, n - 1, &rec) == -1)
-			return -1;
-		if (rec.end <= lsz)
-			break;
-		log_warnx("%s: log shorter than its index, dropping entry %" PRIu64,
-		    sl->dir, n - 1);
-		n--;
+	if (n > 0 && shapelog_rec_read(sl->idx_fd, n - 1, &rec) == -1)
+		return -1;
+	if (n > 0 && rec.end > lsz) {
+		shapelog_set_damage("log.idx points past the end of log");
+		errno = SHAPELOG_EDAMAGED;
+		return -1;
 	}
 	if (n * SHAPELOG_REC_LEN != isz &&
 	    ftruncate(sl->idx_fd, (off_t)(n * SHAPELOG_REC_LEN)) == -1)
@@ -348,6 +385,14 @@ shapelog_open(const char *dir, uint64_t chunk_bytes)
 	}
 	if (mkdir_p(dir, 0700) == -1)
 		return NULL;
+	/* Damage is reported before recovery changes anything. */
+	switch (shapelog_check(dir, 1, NULL, 0)) {
+	case 1:
+		errno = SHAPELOG_EDAMAGED;
+		return NULL;
+	case -1:
+		return NULL;
+	}
 	sl = xcalloc(1, sizeof(*sl));
 	sl->dir = xstrdup(dir);
 	sl->chunk_bytes = chunk_bytes > 0 ? chunk_bytes : 1;
@@ -356,6 +401,7 @@ shapelog_open(const char *dir, uint64_t chunk_bytes)
 	sbuf_init(&sl->pend);
 	sbuf_init(&sl->pend_idx);
 	sbuf_init(&sl->pend_chunks);
+	sbuf_init(&sl->snap_sizes);
 	if (recover_snapshot(sl) == -1 || open_main_log(sl) == -1) {
 		saved = errno;
 		shapelog_close(sl);
@@ -382,6 +428,7 @@ shapelog_close(struct shapelog *sl)
 	sbuf_free(&sl->pend);
 	sbuf_free(&sl->pend_idx);
 	sbuf_free(&sl->pend_chunks);
+	sbuf_free(&sl->snap_sizes);
 	free(sl->dir);
 	free(sl);
 }
@@ -394,25 +441,35 @@ shapelog_state(const struct shapelog *sl)
 
 /* ---- snapshot ---- */
 
+static void
+snap_part_name(const struct shapelog *sl, char *name, size_t n)
+{
+	snprintf(name, n, "snapshot.%" PRIu32 ".part", sl->st.snap_chunks);
+}
+
 static int
 snap_open_chunk(struct shapelog *sl)
 {
 	char name[64];
 
-	snprintf(name, sizeof(name), "snapshot.%" PRIu32 ".part", sl->st.snap_chunks);
+	snap_part_name(sl, name, sizeof(name));
 	sl->snap_fd = open_in(sl, name, O_WRONLY | O_CREAT | O_TRUNC);
 	sl->snap_bytes = 0;
 	sbuf_reset(&sl->snap_buf);
-	return sl->snap_fd == -1 ? -1 : 0;
+	return sl->snap_fd == -1 ? fail(sl, name, "create") : 0;
 }
 
 static int
 snap_flush(struct shapelog *sl)
 {
+	char name[64];
+
 	if (sl->snap_buf.len == 0)
 		return 0;
-	if (write_all(sl->snap_fd, sl->snap_buf.p, sl->snap_buf.len) == -1)
-		return -1;
+	if (write_all(sl->snap_fd, sl->snap_buf.p, sl->snap_buf.len) == -1) {
+		snap_part_name(sl, name, sizeof(name));
+		return fail(sl, name, "write");
+	}
 	sbuf_reset(&sl->snap_buf);
 	return 0;
 }
@@ -423,16 +480,19 @@ snap_close_chunk(struct shapelog *sl)
 {
 	char from[SHAPELOG_PATH_MAX], to[SHAPELOG_PATH_MAX], name[64];
 
-	if (snap_flush(sl) == -1 || fdatasync(sl->snap_fd) == -1)
+	if (snap_flush(sl) == -1)
 		return -1;
+	snprintf(name, sizeof(name), "snapshot.%" PRIu32, sl->st.snap_chunks);
+	if (fdatasync(sl->snap_fd) == -1)
+		return fail(sl, name, "fdatasync");
 	close(sl->snap_fd);
 	sl->snap_fd = -1;
-	snprintf(name, sizeof(name), "snapshot.%" PRIu32, sl->st.snap_chunks);
 	if (shapelog_path(to, sizeof(to), sl->dir, name) == -1 ||
 	    snprintf(from, sizeof(from), "%s.part", to) >= (int)sizeof(from))
-		return -1;
+		return fail(sl, name, "path");
 	if (rename(from, to) == -1)
-		return -1;
+		return fail(sl, name, "rename");
+	sbuf_addf(&sl->snap_sizes, "%" PRIu64 "\n", sl->snap_bytes);
 	sl->st.snap_chunks++;
 	return 0;
 }
@@ -465,22 +525,95 @@ shapelog_snap_append(struct shapelog *sl, const char *json, size_t len)
 	return 0;
 }
 
+/* snapshot.done: the chunk count, then each chunk's size (shapelog.h). */
 int
 shapelog_snap_finish(struct shapelog *sl, const char *json, size_t len)
 {
-	char done[32];
-	int n;
+	struct sbuf done;
+	int r;
 
 	if (snap_entry(sl, json, len) == -1 || snap_close_chunk(sl) == -1)
 		return -1;
 	if (fsync_dir(sl->dir) == -1)
+		return fail(sl, ".", "fsync");
+	sbuf_init(&done);
+	sbuf_addf(&done, "%" PRIu32 "\n", sl->st.snap_chunks);
+	sbuf_add(&done, sl->snap_sizes.p, sl->snap_sizes.len);
+	r = write_file_atomic(sl, "snapshot.done", done.p, done.len, 1);
+	sbuf_free(&done);
+	if (r == -1)
 		return -1;
-	n = snprintf(done, sizeof(done), "%" PRIu32 "\n", sl->st.snap_chunks);
-	if (write_file_atomic(sl, "snapshot.done", done, (size_t)n, 1) == -1 ||
-	    fsync_dir(sl->dir) == -1)
-		return -1;
+	if (fsync_dir(sl->dir) == -1)
+		return fail(sl, ".", "fsync");
 	sl->st.snap_done = 1;
 	return 0;
+}
+
+/* Removes snapshot.* (chunks, .part files, xip): the directory is as new
+ * (an unfinished snapshot has no main log). */
+int
+shapelog_snap_abort(struct shapelog *sl)
+{
+	char path[SHAPELOG_PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (sl->snap_fd != -1)
+		close(sl->snap_fd);
+	sl->snap_fd = -1;
+	sl->snap_bytes = 0;
+	sbuf_reset(&sl->snap_buf);
+	sbuf_reset(&sl->snap_sizes);
+	sl->st.snap_chunks = 0;
+	sl->st.snap_done = 0;
+	if ((d = opendir(sl->dir)) == NULL)
+		return fail(sl, ".", "opendir");
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "snapshot.", 9) != 0 ||
+		    shapelog_path(path, sizeof(path), sl->dir, de->d_name) == -1)
+			continue;
+		if (unlink(path) == -1 && errno != ENOENT) {
+			r = fail(sl, de->d_name, "unlink");
+			log_warn("unlink %s", path);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+/* Writes, syncs and removes a 64 KiB file: can dir take writes again? */
+int
+shapelog_probe(const char *dir, char *why, size_t whylen)
+{
+	static const char zero[64 * 1024];
+	char path[SHAPELOG_PATH_MAX];
+	const char *op = "mkdir";
+	int fd = -1, e;
+
+	if (shapelog_path(path, sizeof(path), dir, ".probe") == -1)
+		goto bad;
+	if (mkdir_p(dir, 0700) == -1)
+		goto bad;
+	op = "create";
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		goto bad;
+	if ((op = "write", write_all(fd, zero, sizeof(zero)) == -1) ||
+	    (op = "fsync", fsync(fd) == -1))
+		goto bad;
+	close(fd);
+	(void)unlink(path);
+	return 0;
+bad:
+	e = errno;
+	if (fd != -1) {
+		close(fd);
+		(void)unlink(path);
+	}
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "%s: %s: %s", path, op, strerror(e));
+	errno = e;
+	return -1;
 }
 
 /* ---- main log ---- */
@@ -491,12 +624,25 @@ pend_u64(struct sbuf *b, uint64_t v)
 	sbuf_add(b, &v, sizeof(v));
 }
 
+/* A main-log write failed: record it, roll back every pending entry
+ * (the files go back to their durable lengths); errno kept, -1. */
+static int
+log_failed(struct shapelog *sl, const char *name, const char *op)
+{
+	int e = errno;
+
+	fail(sl, name, op);
+	shapelog_rollback(sl);
+	errno = e;
+	return -1;
+}
+
 static int
 log_spill(struct shapelog *sl)
 {
 	if (shapelog_pwrite_all(sl->log_fd, sl->pend.p, sl->pend.len,
 	    (off_t)(sl->log_size + sl->written)) == -1)
-		return -1;
+		return log_failed(sl, "log", "write");
 	sl->written += sl->pend.len;
 	sbuf_reset(&sl->pend);
 	return 0;
@@ -541,17 +687,21 @@ shapelog_commit(struct shapelog *sl)
 
 	if (n == 0)
 		return 0;
-	if (log_spill(sl) == -1 || fdatasync(sl->log_fd) == -1)
+	if (log_spill(sl) == -1)
 		return -1;
+	if (fdatasync(sl->log_fd) == -1)
+		return log_failed(sl, "log", "fdatasync");
 	if (shapelog_pwrite_all(sl->idx_fd, sl->pend_idx.p, sl->pend_idx.len,
-	    (off_t)(sl->st.log_entries * SHAPELOG_REC_LEN)) == -1 ||
-	    fdatasync(sl->idx_fd) == -1)
-		return -1;
+	    (off_t)(sl->st.log_entries * SHAPELOG_REC_LEN)) == -1)
+		return log_failed(sl, "log.idx", "write");
+	if (fdatasync(sl->idx_fd) == -1)
+		return log_failed(sl, "log.idx", "fdatasync");
 	if (sl->pend_chunks.len > 0 &&
-	    (shapelog_pwrite_all(sl->chunks_fd, sl->pend_chunks.p,
-	    sl->pend_chunks.len, (off_t)(sl->st.log_chunks * 8)) == -1 ||
-	    fdatasync(sl->chunks_fd) == -1))
-		return -1;
+	    shapelog_pwrite_all(sl->chunks_fd, sl->pend_chunks.p,
+	    sl->pend_chunks.len, (off_t)(sl->st.log_chunks * 8)) == -1)
+		return log_failed(sl, "log.chunks", "write");
+	if (sl->pend_chunks.len > 0 && fdatasync(sl->chunks_fd) == -1)
+		return log_failed(sl, "log.chunks", "fdatasync");
 	sl->log_size += sl->written;
 	sl->st.log_entries += n;
 	sl->st.log_chunks += sl->pend_chunks.len / 8;
@@ -565,11 +715,28 @@ shapelog_commit(struct shapelog *sl)
 	return 0;
 }
 
+/* Cuts fd back to len bytes if it is longer (a failed or abandoned
+ * write may have left bytes, or a torn record, past it). */
+static void
+trim(const struct shapelog *sl, int fd, const char *name, uint64_t len)
+{
+	uint64_t size;
+
+	if (fd == -1 || file_size(fd, &size) == -1 || size <= len)
+		return;
+	if (ftruncate(fd, (off_t)len) == -1)
+		log_warn("%s/%s: truncate to %" PRIu64 " bytes", sl->dir, name,
+		    len);
+}
+
 void
 shapelog_rollback(struct shapelog *sl)
 {
-	if (sl->written > 0 && ftruncate(sl->log_fd, (off_t)sl->log_size) == -1)
-		log_warn("%s: truncate log", sl->dir);
+	int e = errno;
+
+	trim(sl, sl->log_fd, "log", sl->log_size);
+	trim(sl, sl->idx_fd, "log.idx", sl->st.log_entries * SHAPELOG_REC_LEN);
+	trim(sl, sl->chunks_fd, "log.chunks", sl->st.log_chunks * 8);
 	sl->written = 0;
 	sl->pend_entries = 0;
 	sbuf_reset(&sl->pend);
@@ -578,6 +745,7 @@ shapelog_rollback(struct shapelog *sl)
 	sl->fill = sl->fill_durable;
 	sl->ptx = sl->st.last_tx;
 	sl->pop = sl->st.last_op;
+	errno = e;
 }
 
 /* ---- snapshot visibility filter ---- */
@@ -600,65 +768,20 @@ shapelog_xip_write(struct shapelog *sl, const struct shapelog_xip *x)
 	return r;
 }
 
-static int
-xip_parse(char *s, struct shapelog_xip *x)
-{
-	char *tok, *save = NULL, *end;
-	unsigned long long u;
-	uint64_t v[3];
-	size_t i = 0;
-
-	memset(x, 0, sizeof(*x));
-	for (tok = strtok_r(s, " \n", &save); tok != NULL;
-	    tok = strtok_r(NULL, " \n", &save), i++) {
-		errno = 0;
-		u = strtoull(tok, &end, 10);
-		if (errno != 0 || *end != '\0')
-			goto bad;
-		if (i < 3) {
-			v[i] = u;
-			continue;
-		}
-		x->xip = xrealloc(x->xip, (x->nxip + 1) * sizeof(uint64_t));
-		x->xip[x->nxip++] = u;
-	}
-	if (i < 3)
-		goto bad;
-	x->xmin = v[0];
-	x->xmax = v[1];
-	x->passed_lsn = v[2];
-	return 0;
-bad:
-	shapelog_xip_free(x);
-	errno = EINVAL;
-	return -1;
-}
-
 int
 shapelog_xip_read(struct shapelog *sl, struct shapelog_xip *x)
 {
 	struct sbuf b;
-	char buf[4096];
-	ssize_t r;
-	int fd, rc;
+	int rc;
 
 	memset(x, 0, sizeof(*x));
-	if ((fd = open_in(sl, "snapshot.xip", O_RDONLY)) == -1)
-		return errno == ENOENT ? 1 : -1;
 	sbuf_init(&b);
-	while ((r = read(fd, buf, sizeof(buf))) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			close(fd);
-			sbuf_free(&b);
-			return -1;
-		}
-		sbuf_add(&b, buf, (size_t)r);
+	if (shapelog_read_small(sl->dir, "snapshot.xip", &b) == -1) {
+		rc = errno == ENOENT ? 1 : -1;
+		sbuf_free(&b);
+		return rc;
 	}
-	close(fd);
-	sbuf_addc(&b, '\0');
-	rc = xip_parse(b.p, x);
+	rc = shapelog_xip_parse(b.p, x);
 	sbuf_free(&b);
 	return rc;
 }

@@ -12,7 +12,9 @@
  *                  change (byte-identical re-reads, safe week-long caching).
  *                  A chunk is written as snapshot.<n>.part and renamed
  *                  when complete, so snapshot.<n> always is complete.
- *   snapshot.done  written (and fsynced) after the last chunk: "<K+1>\n".
+ *   snapshot.done  written (and fsynced) after the last chunk: "<K+1>\n",
+ *                  then one line "<bytes>\n" per chunk (chunk sizes;
+ *                  absent in directories written before issue 5).
  *                  Without it the snapshot is incomplete and is redone.
  *   log            main log data, entries ",<json>\n" in offset order.
  *   log.idx        one 24-byte record per durable entry, host order:
@@ -27,6 +29,7 @@
 #ifndef ELECTRICD_SHAPELOG_H
 #define ELECTRICD_SHAPELOG_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -51,14 +54,18 @@ void shapelog_last(const struct shapelog_state *, struct offset *);
 /* ---- writer (consumer) ---- */
 struct shapelog;
 /* Creates dir if needed and recovers it (truncates an interrupted commit,
- * discards an incomplete snapshot).  NULL with errno on failure. */
+ * discards an incomplete snapshot).  NULL with errno on failure:
+ * SHAPELOG_EDAMAGED for a damaged directory (shapelog_damage() says
+ * why; nothing is changed). */
 struct shapelog *shapelog_open(const char *dir, uint64_t chunk_bytes);
 void shapelog_close(struct shapelog *);
 const struct shapelog_state *shapelog_state(const struct shapelog *);
 /* Snapshot rows, in order, then finish with the snapshot-end message. */
 int shapelog_snap_append(struct shapelog *, const char *json, size_t len) WUR;
 int shapelog_snap_finish(struct shapelog *, const char *json, size_t len) WUR;
-/* Main log: append entries (not yet visible), then commit them durably. */
+/* Main log: append entries (not yet visible), then commit them durably.
+ * A failed append or commit rolls back every pending entry (the files are
+ * truncated to their durable lengths) before it returns -1. */
 int shapelog_append(struct shapelog *, uint64_t tx, uint64_t op,
     const char *json, size_t len) WUR;
 int shapelog_commit(struct shapelog *) WUR;
@@ -111,5 +118,32 @@ struct shapelog_plan {
 enum shapelog_plan_result shapelog_plan(const char *dir,
     const struct shapelog_state *st, enum offset_kind kind,
     const struct offset *req, struct shapelog_plan *plan);
+
+/* ---- damage and storage faults (shapelog_check.c) ---- */
+
+/* errno of a damaged shape directory: its files contradict each other in
+ * a way no interrupted write of ours can leave (shapelog_check.c says
+ * which).  Such a directory is never served: the shape is dropped. */
+#define SHAPELOG_EDAMAGED	EUCLEAN
+
+/* Checks a shape directory: 0 consistent (or nothing finished yet), 1
+ * damaged (why, and shapelog_damage(), say what), -1 I/O error (errno).
+ * deep = 1 also reads every log.idx and log.chunks record (consumer
+ * start); deep = 0 only the last ones (readers). */
+int shapelog_check(const char *dir, int deep, char *why, size_t whylen);
+/* What the last check in this process found damaged. */
+const char *shapelog_damage(void);
+/* 1 for a storage fault a later retry may cure: disk full (ENOSPC,
+ * EDQUOT, EFBIG), read-only or forbidden (EROFS, EACCES, EPERM), EIO. */
+int shapelog_storage_errno(int);
+
+/* The writer's last failure, "<path>: <operation>: <strerror>". */
+const char *shapelog_errmsg(const struct shapelog *);
+/* After a failed snapshot write: drops the unfinished snapshot's files so
+ * the directory is as new.  0 or -1. */
+int shapelog_snap_abort(struct shapelog *);
+/* Can dir take writes again?  Writes, syncs and removes a 64 KiB probe
+ * file.  0, or -1 with errno and why filled. */
+int shapelog_probe(const char *dir, char *why, size_t whylen);
 
 #endif

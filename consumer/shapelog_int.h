@@ -26,9 +26,24 @@ int shapelog_pwrite_all(int fd, const void *, size_t, off_t);
 /* Record i of log.idx / u64 i of log.chunks; -1 (errno EIO if short). */
 int shapelog_rec_read(int fd, uint64_t i, struct shapelog_rec *);
 int shapelog_u64_read(int fd, uint64_t i, uint64_t *);
-/* A finished snapshot's chunk count from snapshot.done, after checking that
- * every chunk file exists.  -1 with ENOENT when the snapshot is incomplete
- * (or a chunk is missing). */
-int shapelog_snap_scan(const char *dir, uint32_t *nchunks);
+/* A finished snapshot's chunk count from snapshot.done, after checking
+ * every chunk file (shapelog_check.c).  -1 with ENOENT when the snapshot
+ * is not finished, SHAPELOG_EDAMAGED when a chunk is missing or wrong
+ * (why filled), other errno on I/O errors. */
+int shapelog_snap_scan(const char *dir, uint32_t *nchunks, char *why,
+    size_t whylen);
+int shapelog_open_ro(const char *dir, const char *name);
+/* Records why a directory is damaged for shapelog_damage(); returns 1. */
+int shapelog_set_damage(const char *why);
+/* Reads dir/name whole into b, NUL-terminated; 0 or -1 (errno). */
+struct sbuf;
+int shapelog_read_small(const char *dir, const char *name, struct sbuf *b);
+/* Parses snapshot.xip's line (s is modified); 0 or -1 (EINVAL). */
+struct shapelog_xip;
+int shapelog_xip_parse(char *s, struct shapelog_xip *);
+/* The bytes [start, start+len) of path about to be served are whole
+ * entries (a ',' at start-1, a '\n' at the end, within the file).  0, or
+ * -1 with SHAPELOG_EDAMAGED (shapelog_damage() says why) or errno. */
+int shapelog_check_range(const char *path, off_t start, size_t len);
 
 #endif

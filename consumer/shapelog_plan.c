@@ -62,48 +62,6 @@ chunk_exists(const char *dir, uint32_t n)
 	return stat(path, &sb) == 0;
 }
 
-int
-shapelog_snap_scan(const char *dir, uint32_t *nchunks)
-{
-	char path[SHAPELOG_PATH_MAX], buf[32], *end;
-	unsigned long v;
-	uint32_t i;
-	ssize_t r;
-	int fd;
-
-	if (shapelog_path(path, sizeof(path), dir, "snapshot.done") == -1)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	r = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (r <= 0)
-		goto incomplete;
-	buf[r] = '\0';
-	errno = 0;
-	v = strtoul(buf, &end, 10);
-	if (errno != 0 || end == buf || *end != '\n' || v == 0 || v > UINT32_MAX)
-		goto incomplete;
-	for (i = 0; i < v; i++)
-		if (!chunk_exists(dir, i))
-			goto incomplete;
-	*nchunks = (uint32_t)v;
-	return 0;
-incomplete:
-	errno = ENOENT;
-	return -1;
-}
-
-static int
-open_ro(const char *dir, const char *name)
-{
-	char path[SHAPELOG_PATH_MAX];
-
-	if (shapelog_path(path, sizeof(path), dir, name) == -1)
-		return -1;
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 static uint64_t
 fd_size(int fd)
 {
@@ -120,7 +78,7 @@ read_log_state(const char *dir, struct shapelog_state *st)
 	uint64_t n, b;
 	int fd;
 
-	if ((fd = open_ro(dir, "log.idx")) == -1)
+	if ((fd = shapelog_open_ro(dir, "log.idx")) == -1)
 		return errno == ENOENT ? 0 : -1;
 	n = fd_size(fd) / SHAPELOG_REC_LEN;
 	if (n > 0 && shapelog_rec_read(fd, n - 1, &rec) == -1) {
@@ -131,7 +89,7 @@ read_log_state(const char *dir, struct shapelog_state *st)
 	st->log_entries = n;
 	st->last_tx = n > 0 ? rec.tx : 0;
 	st->last_op = n > 0 ? rec.op : 0;
-	if ((fd = open_ro(dir, "log.chunks")) == -1)
+	if ((fd = shapelog_open_ro(dir, "log.chunks")) == -1)
 		return errno == ENOENT ? 0 : -1;
 	st->log_chunks = fd_size(fd) / 8;
 	while (st->log_chunks > 0) {
@@ -151,9 +109,15 @@ int
 shapelog_read_state(const char *dir, struct shapelog_state *st)
 {
 	uint32_t n;
+	int r;
 
 	memset(st, 0, sizeof(*st));
-	if (shapelog_snap_scan(dir, &n) == 0) {
+	if ((r = shapelog_check(dir, 0, NULL, 0)) != 0) {
+		if (r == 1)
+			errno = SHAPELOG_EDAMAGED;
+		return -1;
+	}
+	if (shapelog_snap_scan(dir, &n, NULL, 0) == 0) {
 		st->snap_chunks = n;
 		st->snap_done = 1;
 		return read_log_state(dir, st);
@@ -192,12 +156,14 @@ plan_snap_chunk(const char *dir, uint32_t n, const struct offset *last,
 	}
 	if (stat(plan->path, &sb) == -1)
 		return SHAPELOG_ERROR;
-	if (sb.st_size < 1) {
-		errno = EIO;
+	plan->start = 1;
+	plan->len = sb.st_size > 1 ? (size_t)sb.st_size - 1 : 0;
+	if (plan->len == 0 || shapelog_check_range(plan->path, plan->start,
+	    plan->len) == -1) {
+		if (plan->len == 0)
+			errno = SHAPELOG_EDAMAGED;
 		return SHAPELOG_ERROR;
 	}
-	plan->start = 1;
-	plan->len = (size_t)sb.st_size - 1;
 	plan->end.tx = 0;
 	plan->end.op = n;
 	plan->up_to_date = !never_utd && offset_cmp(&plan->end, last) >= 0;
@@ -242,7 +208,7 @@ chunk_end(const char *dir, uint64_t nchunks, uint64_t n, uint64_t i,
 	*out = n;
 	if (nchunks == 0)
 		return 0;
-	if ((fd = open_ro(dir, "log.chunks")) == -1)
+	if ((fd = shapelog_open_ro(dir, "log.chunks")) == -1)
 		return -1;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -274,13 +240,15 @@ plan_range(const char *dir, int idx, uint64_t first, uint64_t stop,
 	if (shapelog_rec_read(idx, stop - 1, &b) == -1)
 		return -1;
 	if (b.end <= a.end + 1) {
-		errno = EIO;
+		errno = SHAPELOG_EDAMAGED;
 		return -1;
 	}
 	if (shapelog_path(plan->path, sizeof(plan->path), dir, "log") == -1)
 		return -1;
 	plan->start = (off_t)a.end + 1;
 	plan->len = (size_t)(b.end - a.end - 1);
+	if (shapelog_check_range(plan->path, plan->start, plan->len) == -1)
+		return -1;
 	plan->end.tx = b.tx;
 	plan->end.op = b.op;
 	return 0;
@@ -296,7 +264,7 @@ plan_main(const char *dir, const struct shapelog_state *st,
 
 	if (st->log_entries == 0)
 		return plan_at_end(req, last, plan);
-	if ((fd = open_ro(dir, "log.idx")) == -1)
+	if ((fd = shapelog_open_ro(dir, "log.idx")) == -1)
 		return SHAPELOG_ERROR;
 	r = find_after(fd, st->log_entries, req, &first);
 	if (r == 0 && first == st->log_entries) {

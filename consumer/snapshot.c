@@ -183,6 +183,20 @@ struct rowctx {
 	uint64_t			 rows;
 };
 
+/* A shapelog write failed: say which file and why, and whether it is a
+ * storage fault the consumer waits out. */
+static void
+snapshot_write_failed(struct shapelog *sl, struct snapshot_err *err)
+{
+	int e = errno;
+
+	log_warnx("snapshot: %s", shapelog_errmsg(sl));
+	if (err != NULL && shapelog_storage_errno(e)) {
+		err->storage = 1;
+		snprintf(err->msg, sizeof(err->msg), "%s", shapelog_errmsg(sl));
+	}
+}
+
 static int
 snapshot_row(struct rowctx *rc, PGresult *res)
 {
@@ -202,7 +216,7 @@ snapshot_row(struct rowctx *rc, PGresult *res)
 	sbuf_reset(&rc->json);
 	change_snapshot_row(&rc->json, rc->sh, rc->vals);
 	if (shapelog_snap_append(rc->sl, rc->json.p, rc->json.len) == -1) {
-		log_warn("snapshot: write");
+		snapshot_write_failed(rc->sl, rc->err);
 		return -1;
 	}
 	rc->rows++;
@@ -262,7 +276,8 @@ snapshot_rows(PGconn *conn, struct rowctx *rc)
 }
 
 static int
-snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip)
+snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip,
+    struct snapshot_err *err)
 {
 	struct sbuf end;
 	int r;
@@ -273,7 +288,7 @@ snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip)
 	if (r == 0)
 		r = shapelog_snap_finish(sl, end.p, end.len);
 	if (r == -1)
-		log_warn("snapshot: finish");
+		snapshot_write_failed(sl, err);
 	sbuf_free(&end);
 	return r;
 }
@@ -301,7 +316,7 @@ snapshot_take(const char *conninfo, const struct change_shape *sh,
 	if (snapshot_begin(conn, xip) == 0 &&
 	    (!rows || snapshot_rows(conn, &rc) == 0) &&
 	    exec_ok(conn, "COMMIT", PGRES_COMMAND_OK, NULL) == 0)
-		r = snapshot_finish(sl, xip);
+		r = snapshot_finish(sl, xip, err);
 	PQfinish(conn);
 	free(rc.vals);
 	sbuf_free(&rc.json);

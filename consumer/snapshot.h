@@ -21,11 +21,15 @@
  * chunk.  On success *xip holds the filter (caller frees with
  * shapelog_xip_free).  -1 on any failure (logged); sl then holds an
  * incomplete snapshot that shapelog_open discards, and err (if not NULL)
- * says whether the failure is permanent (the query fails on the data).
+ * says whether the failure is permanent (the query fails on the data) or
+ * a storage fault.
  */
 struct snapshot_err {
 	int	permanent;	/* the query fails on the data: no retry helps */
-	char	msg[256];	/* Postgres' message, when permanent */
+	int	storage;	/* writing the snapshot failed (disk full,
+				 * read-only...): shapelog_storage_errno */
+	char	msg[640];	/* Postgres' message, when permanent; the
+				 * failed write (shapelog_errmsg), storage */
 };
 int snapshot_take(const char *conninfo, const struct change_shape *,
     const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,

@@ -133,6 +133,26 @@ sclient_delete(struct hreq *r)
 	sc_submit(r, HREQ_SC_DELETE);
 }
 
+void
+sclient_drop(const char *handle)
+{
+	struct shape_req q;
+	struct mbuf m;
+
+	if (sc_chan == NULL)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.table = (char *)"";
+	q.handle = (char *)handle;
+	q.where = (char *)"";
+	mbuf_init(&m);
+	shape_req_encode(&q, &m);
+	/* id 0: no request waits for the reply, which is dropped */
+	if (chan_sendm(sc_chan, MSG_SHAPE_DELETE, 0, &m) == -1)
+		log_debug("shapecache channel closed");
+	mbuf_free(&m);
+}
+
 static void
 sc_answer_error(struct hreq *r, struct sc_reply *rep)
 {

@@ -24,6 +24,10 @@ void sclient_request(struct hreq *r);
 /* DELETE /v1/shape with r->p validated by http_delete_validate: ask
  * shapecache to delete the shape and answer 202 / 400 / 404 / 503. */
 void sclient_delete(struct hreq *r);
+/* Asks shapecache to delete the shape handle (its files are damaged:
+ * serve.c); its waiting clients then get 409 through MSG_SHAPE_GONE.
+ * Nothing if shapecache is not connected. */
+void sclient_drop(const char *handle);
 int sclient_connected(void);
 
 #endif

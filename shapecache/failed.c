@@ -1,6 +1,8 @@
 /*
  * failed: recently failed shape definitions (see failed.h).  A small ring:
- * at most FAILED_MAX entries, the oldest replaced first.
+ * at most FAILED_MAX entries, the oldest replaced first.  Failures with
+ * field "storage" (a damaged shape directory, a snapshot cut by a storage
+ * fault) are not remembered: the shape is deleted and recreated on demand.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,10 @@ failed_remember(const char *definition, const char *field, const char *msg)
 	struct failed *f = NULL;
 	size_t i;
 
+	/* A storage fault or damaged directory (consumer_storage.c) is no
+	 * property of the definition: the next request just recreates it. */
+	if (strcmp(field, "storage") == 0)
+		return;
 	for (i = 0; i < FAILED_MAX && f == NULL; i++)
 		if (failed_ring[i].definition != NULL &&
 		    strcmp(failed_ring[i].definition, definition) == 0)
