@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "htab.h"
 #include "live.h"
 #include "log.h"
 #include "msg.h"
@@ -28,6 +29,66 @@ static struct shape_ent **live_tab;
 static size_t live_nbuckets, live_n;
 static uint64_t live_lsn;
 static struct event *live_poll_ev;
+
+/* The shapes each http.sock channel has notified (in practice the one
+ * shape of its consumer): a channel closing costs O(its shapes), not
+ * O(every shape) (issue 6). */
+struct live_chan {
+	struct chan		*c;		/* the key: &lc->c */
+	struct shape_ent	**ents;
+	size_t			 n;
+};
+static struct htab live_chans;
+
+static struct live_chan *
+live_chan_get(struct chan *c, int create)
+{
+	struct live_chan *lc = htab_get(&live_chans, &c, sizeof(c));
+
+	if (lc == NULL && create) {
+		lc = xcalloc(1, sizeof(*lc));
+		lc->c = c;
+		htab_put(&live_chans, &lc->c, sizeof(lc->c), lc);
+	}
+	return lc;
+}
+
+/* e no longer names its channel (it has another, or is removed). */
+static void
+live_chan_drop(struct shape_ent *e)
+{
+	struct live_chan *lc;
+	size_t i;
+
+	if (e->chan == NULL || (lc = live_chan_get(e->chan, 0)) == NULL)
+		return;
+	for (i = 0; i < lc->n; i++)
+		if (lc->ents[i] == e) {
+			lc->ents[i] = lc->ents[--lc->n];
+			break;
+		}
+	if (lc->n == 0) {
+		htab_del(&live_chans, &lc->c, sizeof(lc->c));
+		free(lc->ents);
+		free(lc);
+	}
+}
+
+static void
+live_chan_set(struct shape_ent *e, struct chan *c)
+{
+	struct live_chan *lc;
+
+	if (e->chan == c)
+		return;
+	live_chan_drop(e);
+	e->chan = c;
+	if (c == NULL)
+		return;
+	lc = live_chan_get(c, 1);
+	lc->ents = xrealloc(lc->ents, (lc->n + 1) * sizeof(*lc->ents));
+	lc->ents[lc->n++] = e;
+}
 
 static size_t
 live_bucket(const char *handle, size_t nb)
@@ -105,6 +166,7 @@ live_remove(struct shape_ent *e)
 		;
 	*pp = e->next;
 	live_n--;
+	live_chan_drop(e);
 	free(e->handle);
 	free(e->dir);
 	free(e);
@@ -140,7 +202,7 @@ live_notify(const char *handle, const struct shapelog_state *st,
 
 	e->st = *st;
 	e->notified = 1;
-	e->chan = c;
+	live_chan_set(e, c);
 	if (st->log_entries > 0 && st->last_tx > live_lsn)
 		live_lsn = st->last_tx;
 	live_wake(e);
@@ -179,13 +241,16 @@ live_gone(const char *handle)
 void
 live_chan_closed(struct chan *c)
 {
-	struct shape_ent *e;
+	struct live_chan *lc = live_chan_get(c, 0);
 	size_t i;
 
-	for (i = 0; i < live_nbuckets; i++)
-		for (e = live_tab[i]; e != NULL; e = e->next)
-			if (e->chan == c)
-				e->chan = NULL;
+	if (lc == NULL)
+		return;
+	htab_del(&live_chans, &lc->c, sizeof(lc->c));
+	for (i = 0; i < lc->n; i++)
+		lc->ents[i]->chan = NULL;
+	free(lc->ents);
+	free(lc);
 }
 
 void

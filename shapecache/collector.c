@@ -16,6 +16,13 @@
  * consumer subscribes: a transaction for it that arrives first is never
  * acknowledged as if no shape wanted it.
  *
+ * Backpressure (docs/internals.md "Backpressure"): while any consumer
+ * channel holds more than its high watermark of unsent frames, the
+ * collector stops reading from replication, which in turn stops reading
+ * from Postgres but keeps sending status updates.  So the collector's
+ * memory is bounded by one watermark per consumer, and a stuck consumer
+ * pauses the stream for every shape (the slot cannot pass it anyway).
+ *
  * Invalidation (PROTOCOL.md §4.5): a TRUNCATE of a shape's table, or a
  * RELATION message showing that the table was dropped and re-created
  * (another relid), renamed, or gained or lost a column, ends the shape's
@@ -50,12 +57,13 @@ static struct event_base *col_base;
 static struct chan *col_repl;
 struct chan *col_sc;			/* shapecache, for invalidations */
 static struct col_rel *col_rels;
-struct col_sub *col_subs;
 static struct col_txn *col_q;		/* ack queue, seqs contiguous */
 static size_t col_qhead, col_qlen, col_qcap;
 static uint64_t col_next_seq;
 static uint64_t col_durable;
 static int col_rewinding;
+static struct chan **col_full;		/* consumer channels above the mark */
+static size_t col_nfull, col_capfull;
 
 /* current transaction */
 static int col_txn_open;
@@ -79,31 +87,6 @@ col_rel_find(uint32_t relid)
 	return NULL;
 }
 
-
-struct col_sub *
-col_sub_add(const char *handle, const char *schema, const char *table)
-{
-	struct col_sub *s = xcalloc(1, sizeof(*s));
-
-	s->handle = xstrdup(handle);
-	s->schema = xstrdup(schema);
-	s->table = xstrdup(table);
-	s->next = col_subs;
-	col_subs = s;
-	col_route_add(s);
-	return s;
-}
-
-struct col_sub *
-col_sub_find(const char *handle)
-{
-	struct col_sub *s;
-
-	for (s = col_subs; s != NULL; s = s->next)
-		if (strcmp(s->handle, handle) == 0)
-			return s;
-	return NULL;
-}
 
 int
 col_sub_matches(const struct col_sub *s, const struct col_rel *r)
@@ -209,6 +192,7 @@ col_reset_stream(void)
 	col_txn_open = 0;
 	col_naffected = 0;
 	col_rewinding = 0;
+	col_joining_clear();
 	for (s = col_subs; s != NULL; s = s->next) {
 		s->npending = 0;
 		s->nblocked = 0;
@@ -225,8 +209,8 @@ col_maybe_rewind(void)
 
 	if (col_rewinding || col_repl == NULL)
 		return;
-	for (s = col_subs; s != NULL; s = s->next)
-		if (s->chan != NULL && !s->joining && s->missed)
+	for (s = col_conn; s != NULL; s = s->cnext)
+		if (!s->joining && s->missed)
 			break;
 	if (s == NULL)
 		return;
@@ -234,6 +218,48 @@ col_maybe_rewind(void)
 	col_rewinding = 1;
 	if (chan_send(col_repl, MSG_REWIND, 0, NULL, 0, -1) == -1)
 		log_debug("replication channel closed");
+}
+
+/* ---- backpressure ---- */
+
+/* Reads from replication only while no consumer channel is full. */
+static void
+col_pace(void)
+{
+	if (col_repl != NULL)
+		chan_pause_read(col_repl, col_nfull > 0);
+}
+
+static void
+col_full_set(struct chan *c, int above)
+{
+	struct col_sub *s = chan_arg(c);
+	size_t i;
+
+	for (i = 0; i < col_nfull && col_full[i] != c; i++)
+		;
+	if (above && i == col_nfull) {
+		if (col_nfull == col_capfull) {
+			col_capfull = col_capfull ? col_capfull * 2 : 8;
+			col_full = xrealloc(col_full,
+			    col_capfull * sizeof(*col_full));
+		}
+		col_full[col_nfull++] = c;
+	} else if (!above && i < col_nfull)
+		col_full[i] = col_full[--col_nfull];
+	else
+		return;
+	log_info("consumer %s %s: %s reading the stream",
+	    s != NULL ? s->handle : "(forgotten)",
+	    above ? "is behind" : "caught up",
+	    col_nfull > 0 ? "paused" : "resumed");
+	col_pace();
+}
+
+static void
+col_on_consumer_wm(struct chan *c, int above, void *arg UNUSED)
+{
+	col_full_set(c, above);
 }
 
 /* ---- forwarding ---- */
@@ -297,7 +323,9 @@ col_on_relation(const struct frame *f)
 	struct mreader r;
 	struct col_rel *rel;
 	uint32_t relid;
+	int same;
 
+	col_identity_all();
 	mr_init(&r, f->data, f->len);
 	relid = mr_u32(&r);
 	if ((rel = col_rel_find(relid)) == NULL) {
@@ -311,27 +339,37 @@ col_on_relation(const struct frame *f)
 	rel->schema = mr_str(&r);
 	rel->table = mr_str(&r);
 	rel->version++;
+	/* pgoutput repeats an unchanged RELATION in every new stream (each
+	 * rewind): checking every shape again would cost O(shapes) */
+	same = rel->frame != NULL && rel->framelen == f->len &&
+	    memcmp(rel->frame, f->data, f->len) == 0;
 	free(rel->frame);
 	rel->frame = xmalloc(f->len);
 	memcpy(rel->frame, f->data, f->len);
 	rel->framelen = f->len;
 	col_route_relation(rel);
-	col_check_relation(rel);
+	if (!same)
+		col_check_relation(rel);
 }
 
 static void
 col_on_begin(const struct frame *f)
 {
 	struct mreader r;
-	struct col_sub *s;
 	uint64_t lsn, ts;
 	uint32_t xid;
+	size_t i;
 
+	col_identity_all();
 	mr_init(&r, f->data, f->len);
 	(void)mr_u64(&r);
 	lsn = mr_u64(&r);
 	ts = mr_u64(&r);
 	xid = mr_u32(&r);
+	/* an open transaction without COMMIT: its joiners are off */
+	for (i = 0; i < col_naffected; i++)
+		col_affected[i]->in_txn = 0;
+	col_joining_clear();
 	col_txn_open = 1;
 	col_txn_seq = ++col_next_seq;
 	col_naffected = 0;
@@ -341,10 +379,6 @@ col_on_begin(const struct frame *f)
 	mbuf_u64(&col_begin, lsn);
 	mbuf_u64(&col_begin, ts);
 	mbuf_u32(&col_begin, xid);
-	for (s = col_subs; s != NULL; s = s->next) {
-		s->joining = 0;
-		s->in_txn = 0;
-	}
 }
 
 struct col_delivery {
@@ -382,6 +416,7 @@ col_on_change(const struct frame *f)
 	struct mreader r;
 	struct col_rel *rel;
 
+	col_identity_all();
 	mr_init(&r, f->data, f->len);
 	if (!col_txn_open || (rel = col_rel_find(mr_u32(&r))) == NULL) {
 		log_warnx("change outside a transaction or for an unknown relation");
@@ -403,6 +438,7 @@ col_on_truncate(const struct frame *f)
 	struct col_rel *rel;
 	uint32_t n, i;
 
+	col_identity_all();
 	mr_init(&r, f->data, f->len);
 	n = mr_u32(&r);
 	for (i = 0; i < n && !r.err; i++) {
@@ -449,8 +485,7 @@ col_on_commit(const struct frame *f)
 	col_queue_push(col_txn_seq, elsn, (uint32_t)col_naffected + col_blockers);
 	col_txn_open = 0;
 	col_naffected = 0;
-	for (s = col_subs; s != NULL; s = s->next)
-		s->joining = 0;		/* the transaction they joined in has ended */
+	col_joining_clear();
 	col_advance();
 	col_maybe_rewind();
 }
@@ -511,6 +546,8 @@ col_on_subscribe(struct chan *c, const struct frame *f)
 	} else if (s->chan != NULL && s->chan != c) {
 		log_warnx("consumer %s subscribed twice; replacing", handle);
 		chan_set_arg(s->chan, NULL);
+		col_conn_unlink(s);
+		s->chan = NULL;
 	}
 	if (strcmp(s->schema, schema) != 0 || strcmp(s->table, table) != 0) {
 		free(s->schema);
@@ -519,12 +556,16 @@ col_on_subscribe(struct chan *c, const struct frame *f)
 		s->table = xstrdup(table);
 		col_route_add(s);
 	}
+	if (s->chan == NULL)
+		col_conn_link(s);
 	s->chan = c;
 	chan_set_arg(c, s);
+	chan_set_watermark(c, 0, col_on_consumer_wm);
 	s->nseen = 0;
 	col_sub_lookup_identity(s);
 	col_sub_pending_to_blocked(s);
-	s->joining = col_txn_open;
+	if (col_txn_open)
+		col_joining_add(s);
 	s->in_txn = 0;
 	if (chan_send(c, MSG_SUBSCRIBED, 0, NULL, 0, -1) == -1)
 		log_debug("consumer gone");
@@ -579,6 +620,7 @@ col_on_frame(struct chan *c, struct frame *f, void *arg)
 			/* a new replication connection starts a new stream */
 			col_repl = c;
 			col_reset_stream();
+			col_pace();
 		}
 		col_on_repl_frame(c, f, arg);
 	} else if (role != NULL && strcmp(role, "shapecache") == 0) {
@@ -599,6 +641,7 @@ col_on_close(struct chan *c, int error UNUSED, void *arg UNUSED)
 {
 	struct col_sub *s = chan_arg(c);
 
+	col_full_set(c, 0);
 	if (c == col_sc) {
 		col_sc = NULL;
 	} else if (c == col_repl) {
@@ -607,6 +650,7 @@ col_on_close(struct chan *c, int error UNUSED, void *arg UNUSED)
 		col_rewinding = 1;	/* its next stream starts from the slot */
 	} else if (s != NULL && s->chan == c) {
 		log_debug("consumer %s disconnected", s->handle);
+		col_conn_unlink(s);
 		s->chan = NULL;
 		if (s->in_txn)
 			s->missed = 1;
@@ -639,7 +683,7 @@ collector_main(void)
 	root = proc_root_chan(col_base, "collector", NULL, NULL);
 	proc_signals(col_base, NULL, NULL);
 	mbuf_init(&col_begin);
-	col_load_shapes();
+	col_load_shapes(col_base);
 	col_wake_init(col_base, root);
 	path = config_sock_path("collector");
 	if ((fd = unix_listen(path)) == -1)

@@ -54,10 +54,13 @@ struct col_sub {
 	int		 all_columns;	/* selects every column */
 	struct col_route_sub *rt;	/* collector_route.c */
 	uint64_t	 wake_ms;	/* collector_wake.c: last asked (mono) */
-	struct col_sub	*next;
+	struct meta_shape *lazy;	/* identity loaded, not yet compiled */
+	struct col_sub	*next, *prev;	/* col_subs */
+	struct col_sub	*cnext, *cprev;	/* col_conn: consumer connected */
 };
 
-extern struct col_sub *col_subs;
+extern struct col_sub *col_subs;	/* every shape */
+extern struct col_sub *col_conn;	/* those with a consumer (chan) */
 extern struct chan *col_sc;
 extern struct col_sub **col_affected;	/* subscribers of the open txn */
 extern size_t col_naffected;
@@ -66,6 +69,18 @@ extern size_t col_naffected;
 struct col_sub *col_sub_find(const char *handle);
 struct col_sub *col_sub_add(const char *handle, const char *schema,
     const char *table);
+
+/* collector_subs.c */
+/* Unlinks s from col_subs, col_conn, the handle index, col_affected and
+ * the joiners (not freed). */
+void col_sub_unlink(struct col_sub *);
+/* s's consumer connected (before s->chan is set) / left (before it is
+ * cleared). */
+void col_conn_link(struct col_sub *);
+void col_conn_unlink(struct col_sub *);
+/* s subscribed inside the open transaction; clear at its end. */
+void col_joining_add(struct col_sub *);
+void col_joining_clear(void);
 int col_sub_matches(const struct col_sub *, const struct col_rel *);
 void col_queue_release(uint64_t seq);
 void col_advance(void);
@@ -94,7 +109,11 @@ void col_wake_init(struct event_base *, struct chan *root);
 void col_wake(struct col_sub *);
 
 /* collector_inval.c */
-void col_load_shapes(void);
+/* Reads every shape from meta.db; their WHEREs are compiled later, in
+ * slices from the event loop, or at once by col_identity_all(). */
+void col_load_shapes(struct event_base *);
+/* Compiles every identity still pending (before routing anything). */
+void col_identity_all(void);
 void col_sub_lookup_identity(struct col_sub *);
 void col_flush_invalid(void);
 void col_invalidate_rel(const struct col_rel *);

@@ -31,6 +31,7 @@
 
 struct rt_ent {				/* one key of one indexed column */
 	char		 *key;
+	size_t		  keylen;
 	struct col_sub	**subs;
 	size_t		  n, cap;
 	struct rt_ent	 *next;
@@ -57,6 +58,7 @@ struct rt_table {
 struct col_route_sub {
 	struct rt_table		*t;
 	struct rt_icol		*ic;		/* NULL: plain */
+	size_t			 plain_i;	/* its place in t->plain */
 	struct where		*w;		/* NULL: every row */
 	struct wheremeta_cols	 wc;		/* the shape's table columns */
 	int			*map;		/* shape column -> relation col */
@@ -139,7 +141,7 @@ rt_slot(struct rt_icol *ic, const char *key, size_t len)
 
 	pp = &ic->tab[hash64(key, len) & (ic->nbuckets - 1)];
 	for (; *pp != NULL; pp = &(*pp)->next)
-		if (strlen((*pp)->key) == len && memcmp((*pp)->key, key, len) == 0)
+		if ((*pp)->keylen == len && memcmp((*pp)->key, key, len) == 0)
 			break;
 	return pp;
 }
@@ -156,7 +158,7 @@ rt_grow(struct rt_icol *ic)
 		for (e = old[i]; e != NULL; e = next) {
 			next = e->next;
 			e->next = NULL;
-			*rt_slot(ic, e->key, strlen(e->key)) = e;
+			*rt_slot(ic, e->key, e->keylen) = e;
 		}
 	free(old);
 }
@@ -169,6 +171,7 @@ rt_index_add(struct rt_icol *ic, const char *key, struct col_sub *s)
 	if (*pp == NULL) {
 		*pp = xcalloc(1, sizeof(**pp));
 		(*pp)->key = xstrdup(key);
+		(*pp)->keylen = strlen(key);
 		if (++ic->nents > 2 * ic->nbuckets)
 			rt_grow(ic);
 		pp = rt_slot(ic, key, strlen(key));
@@ -205,7 +208,9 @@ rt_unregister(struct col_sub *s)
 	if (r == NULL || r->t == NULL)
 		return;
 	if (r->ic == NULL) {
-		rt_vec_del(r->t->plain, &r->t->nplain, s);
+		/* O(1): thousands of shapes are plain until compiled */
+		r->t->plain[r->plain_i] = r->t->plain[--r->t->nplain];
+		r->t->plain[r->plain_i]->rt->plain_i = r->plain_i;
 	} else {
 		term = where_index_term(r->w);
 		for (i = 0; i < term->nvals; i++)
@@ -234,6 +239,7 @@ rt_register(struct col_sub *s)
 	if (r->w != NULL && rt_use_index())
 		term = where_index_term(r->w);
 	if (term == NULL || term->col < 0 || (size_t)term->col >= r->wc.ncols) {
+		r->plain_i = r->t->nplain;
 		rt_vec_add(&r->t->plain, &r->t->nplain, &r->t->capplain, s);
 		return;
 	}

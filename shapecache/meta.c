@@ -23,6 +23,8 @@ static const char meta_schema[] =
     " snapshot_started INTEGER DEFAULT 0, latest_tx INTEGER DEFAULT 0,"
     " latest_op INTEGER DEFAULT 0, created_us INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS shapes_def ON shapes(definition);"
+    /* meta_shape_each's order at start, without sorting every row */
+    "CREATE INDEX IF NOT EXISTS shapes_created ON shapes(created_us);"
     "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT);";
 
 /* Columns added after the first release of the schema, added to older

@@ -27,11 +27,13 @@
 #include "config.h"
 #include "failed.h"
 #include "frame.h"
+#include "htab.h"
 #include "log.h"
 #include "meta.h"
 #include "msg.h"
 #include "proc.h"
 #include "roles.h"
+#include "scshape.h"
 #include "scwake.h"
 #include "shapedef.h"
 #include "shapelog.h"
@@ -41,30 +43,19 @@
 #define SC_RETRY_MS	 200
 #define SC_RECONCILE_MS	 15000
 
-struct sc_shape {
-	char		*handle;
-	char		*definition;
-	char		*schema;
-	char		*table;
-	char		*electric_schema;
-	uint32_t	 relid;
-	struct sc_shape	*next;
-};
-
 /* table parameter -> definition, so repeated requests skip the catalog */
 struct sc_name {
 	char		*param;
 	char		*definition;
 	uint64_t	 at_ms;
-	struct sc_name	*next;
 };
 
 static struct event_base *sc_base;
 static struct chan *sc_root;
 static struct sqlite3 *sc_db;
 static PGconn *sc_pg;
-static struct sc_shape *sc_shapes;
-static struct sc_name *sc_names;
+static struct htab sc_names;		/* param -> struct sc_name */
+static size_t sc_names_swept;		/* entries after the last sweep */
 static struct chan *sc_col;		/* to the collector */
 static struct event *sc_col_timer;
 static char **sc_forgets;		/* FORGETs waiting for the collector */
@@ -76,45 +67,6 @@ struct sc_peer {
 	struct sc_peer	*next;
 };
 static struct sc_peer *sc_peers;
-
-static struct sc_shape *
-sc_find_handle(const char *handle)
-{
-	struct sc_shape *s;
-
-	for (s = sc_shapes; s != NULL; s = s->next)
-		if (strcmp(s->handle, handle) == 0)
-			return s;
-	return NULL;
-}
-
-static struct sc_shape *
-sc_find_def(const char *def)
-{
-	struct sc_shape *s;
-
-	for (s = sc_shapes; s != NULL; s = s->next)
-		if (strcmp(s->definition, def) == 0)
-			return s;
-	return NULL;
-}
-
-static struct sc_shape *
-sc_add(const char *handle, const char *def, const char *schema,
-    const char *table, const char *es, uint32_t relid)
-{
-	struct sc_shape *s = xcalloc(1, sizeof(*s));
-
-	s->relid = relid;
-	s->handle = xstrdup(handle);
-	s->definition = xstrdup(def);
-	s->schema = xstrdup(schema);
-	s->table = xstrdup(table);
-	s->electric_schema = xstrdup(es);
-	s->next = sc_shapes;
-	sc_shapes = s;
-	return s;
-}
 
 static void
 sc_spawn(const char *handle)
@@ -161,7 +113,7 @@ sc_new_handle(const char *def)
 		h = xasprintf("%llu-%llu",
 		    (unsigned long long)(hash64(def, strlen(def)) & 0x7ffffff),
 		    (unsigned long long)now_us());
-		if (sc_find_handle(h) == NULL)
+		if (scshape_by_handle(h) == NULL)
 			return h;
 		free(h);
 	}
@@ -197,7 +149,7 @@ sc_create(const struct catalog_table *t, const struct shapedef *d, char **err)
 		free(handle);
 		return NULL;
 	}
-	s = sc_add(handle, def, t->schema, t->table, d->electric_schema, t->relid);
+	s = scshape_add(handle, def, t->schema, t->table, d->electric_schema, t->relid);
 	log_info("created shape %s for \"%s\".\"%s\"%s%s", handle, t->schema,
 	    t->table, *d->where_sql ? " where " : "", d->where_sql);
 	free(handle);
@@ -208,28 +160,44 @@ sc_create(const struct catalog_table *t, const struct shapedef *d, char **err)
 static const char *
 sc_name_lookup(const char *param)
 {
+	struct sc_name *n = htab_gets(&sc_names, param);
+
+	if (n != NULL && mono_ms() - n->at_ms < SC_NAME_CACHE_MS)
+		return n->definition;
+	return NULL;
+}
+
+/* Drops the expired entries once the cache has doubled since the last
+ * sweep: O(1) amortised, and memory bounded by the keys of 10 s. */
+static void
+sc_name_sweep(void)
+{
+	struct htab_iter it;
 	struct sc_name *n;
 
-	for (n = sc_names; n != NULL; n = n->next)
-		if (strcmp(n->param, param) == 0 &&
-		    mono_ms() - n->at_ms < SC_NAME_CACHE_MS)
-			return n->definition;
-	return NULL;
+	if (htab_count(&sc_names) < 2 * sc_names_swept + 1024)
+		return;
+	htab_iter_init(&it, &sc_names);
+	while ((n = htab_next(&it)) != NULL)
+		if (mono_ms() - n->at_ms >= SC_NAME_CACHE_MS) {
+			htab_dels(&sc_names, n->param);
+			free(n->param);
+			free(n->definition);
+			free(n);
+		}
+	sc_names_swept = htab_count(&sc_names);
 }
 
 static void
 sc_name_remember(const char *param, const char *def)
 {
-	struct sc_name *n;
+	struct sc_name *n = htab_gets(&sc_names, param);
 
-	for (n = sc_names; n != NULL; n = n->next)
-		if (strcmp(n->param, param) == 0)
-			break;
 	if (n == NULL) {
+		sc_name_sweep();
 		n = xcalloc(1, sizeof(*n));
 		n->param = xstrdup(param);
-		n->next = sc_names;
-		sc_names = n;
+		htab_puts(&sc_names, n->param, n);
 	} else {
 		free(n->definition);
 	}
@@ -257,7 +225,7 @@ sc_resolve(const struct shape_req *q, struct sc_answer *a)
 	char *key = shape_req_key(q);
 
 	cached = sc_name_lookup(key);
-	if (cached != NULL && (a->shape = sc_find_def(cached)) != NULL) {
+	if (cached != NULL && (a->shape = scshape_by_def(cached)) != NULL) {
 		a->status = 200;
 		free(key);
 		return;
@@ -296,7 +264,7 @@ sc_resolve_catalog(const struct shape_req *q, const char *key,
 	}
 	sc_drop_recreated(&t);
 	if (shapedef_build(&t, q, &d, &a->field, &a->error) == -1 ||
-	    (sc_find_def(d.definition) == NULL &&
+	    (scshape_by_def(d.definition) == NULL &&
 	    failed_lookup(d.definition, &a->field, &a->error))) {
 		a->status = 400;
 		shapedef_free(&d);
@@ -304,7 +272,7 @@ sc_resolve_catalog(const struct shape_req *q, const char *key,
 		return;
 	}
 	sc_name_remember(key, d.definition);
-	a->shape = sc_find_def(d.definition);
+	a->shape = scshape_by_def(d.definition);
 	if (a->shape == NULL && (q->flags & SHAPEREQ_CREATE) &&
 	    (a->shape = sc_create(&t, &d, &a->error)) == NULL) {
 		log_warnx("creating a shape on %s failed: %s", param, a->error);
@@ -384,24 +352,6 @@ sc_flush_forgets(void)
 }
 
 static void
-sc_unlink(struct sc_shape *dead)
-{
-	struct sc_shape **pp;
-
-	for (pp = &sc_shapes; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == dead) {
-			*pp = dead->next;
-			break;
-		}
-	free(dead->handle);
-	free(dead->definition);
-	free(dead->schema);
-	free(dead->table);
-	free(dead->electric_schema);
-	free(dead);
-}
-
-static void
 sc_delete(struct sc_shape *s, const char *why)
 {
 	struct sc_peer *p;
@@ -420,7 +370,7 @@ sc_delete(struct sc_shape *s, const char *why)
 	if (rm_rf(dir) == -1)
 		log_warn("remove %s", dir);
 	free(dir);
-	sc_unlink(s);
+	scshape_free(s);
 }
 
 static void
@@ -451,7 +401,7 @@ sc_delete_target(const struct shape_req *q, struct sc_shape **out, char **msg)
 		return 400;
 	}
 	if (*table == '\0') {
-		*out = sc_find_handle(handle);
+		*out = scshape_by_handle(handle);
 	} else {
 		sc_resolve(q, &a);
 		free(a.field);
@@ -508,14 +458,35 @@ sc_on_shape_delete(struct chan *c, const struct frame *f)
 static void
 sc_drop_recreated(const struct catalog_table *t)
 {
-	struct sc_shape *s, *next;
+	struct sc_shape **v;
+	size_t n, i;
 
-	for (s = sc_shapes; s != NULL; s = next) {
-		next = s->next;
-		if (s->relid != 0 && s->relid != t->relid &&
-		    strcmp(s->schema, t->schema) == 0 && strcmp(s->table, t->table) == 0)
-			sc_delete(s, "table dropped and re-created");
+	if (!scshape_other_relid(t->schema, t->table, t->relid))
+		return;
+	v = scshape_of_table(t->schema, t->table, &n);
+	for (i = 0; i < n; i++)
+		if (v[i]->relid != 0 && v[i]->relid != t->relid)
+			sc_delete(v[i], "table dropped and re-created");
+	free(v);
+}
+
+/* The distinct table oids of v (shapes share few tables), in a new
+ * array of *nr; idx maps an oid to its position. */
+static uint32_t *
+sc_distinct_relids(struct sc_shape **v, size_t n, struct htab *idx, size_t *nr)
+{
+	uint32_t *relids = xcalloc(n + 1, sizeof(*relids));
+	size_t i;
+
+	*nr = 0;
+	for (i = 0; i < n; i++) {
+		if (htab_get(idx, &v[i]->relid, sizeof(uint32_t)) != NULL)
+			continue;
+		relids[*nr] = v[i]->relid;
+		htab_put(idx, &v[i]->relid, sizeof(uint32_t),
+		    (void *)(uintptr_t)(++*nr));
 	}
+	return relids;
 }
 
 /* Periodically: shapes whose table is gone or renamed are deleted. */
@@ -524,36 +495,35 @@ sc_reconcile(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg)
 {
 	struct timeval tv = { SC_RECONCILE_MS / 1000, 0 };
 	struct sc_shape *s, **v;
+	struct htab idx;
 	uint32_t *relids;
-	char **names;
-	size_t n = 0, i;
+	char **names, *nm;
+	size_t n, nr, i;
 
 	evtimer_add((struct event *)arg, &tv);
-	for (s = sc_shapes; s != NULL; s = s->next)
-		n++;
-	if (n == 0 || sc_pg_conn() == NULL)
+	if (scshape_count() == 0 || sc_pg_conn() == NULL)
 		return;
-	v = xcalloc(n, sizeof(*v));
-	relids = xcalloc(n, sizeof(*relids));
-	names = xcalloc(n, sizeof(*names));
-	for (i = 0, s = sc_shapes; s != NULL; s = s->next, i++) {
-		v[i] = s;
-		relids[i] = s->relid;
-	}
-	if (catalog_relations(sc_pg, relids, n, names) == 0) {
+	v = scshape_all(&n);
+	htab_init(&idx);
+	relids = sc_distinct_relids(v, n, &idx, &nr);
+	names = xcalloc(nr + 1, sizeof(*names));
+	if (catalog_relations(sc_pg, relids, nr, names) == 0) {
 		for (i = 0; i < n; i++) {
 			s = v[i];
 			if (s->relid == 0)
 				continue;
-			if (names[i] == NULL)
+			nm = names[(uintptr_t)htab_get(&idx, &s->relid,
+			    sizeof(uint32_t)) - 1];
+			if (nm == NULL)
 				sc_delete(s, "table dropped");
-			else if (strcmp(names[i], s->schema) != 0 ||
-			    strcmp(names[i] + strlen(names[i]) + 1, s->table) != 0)
+			else if (strcmp(nm, s->schema) != 0 ||
+			    strcmp(nm + strlen(nm) + 1, s->table) != 0)
 				sc_delete(s, "table renamed");
 		}
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < nr; i++)
 		free(names[i]);
+	htab_free(&idx);
 	free(names);
 	free(relids);
 	free(v);
@@ -577,7 +547,7 @@ sc_col_frame(struct chan *c UNUSED, struct frame *f, void *arg UNUSED)
 	mr_init(&r, f->data, f->len);
 	handle = mr_str(&r);
 	reason = mr_str(&r);
-	if ((s = sc_find_handle(handle)) != NULL)
+	if ((s = scshape_by_handle(handle)) != NULL)
 		sc_delete(s, reason);
 	free(handle);
 	free(reason);
@@ -684,6 +654,19 @@ sc_shape_json(const struct sc_shape *s)
 	    "log_entries", (json_int_t)st.log_entries);
 }
 
+/* Newest first (as "electricctl shapes" always listed them): a handle
+ * ends in its creation time in µs. */
+static int
+sc_newest_first(const void *a, const void *b)
+{
+	const char *x = strrchr((*(struct sc_shape *const *)a)->handle, '-');
+	const char *y = strrchr((*(struct sc_shape *const *)b)->handle, '-');
+	unsigned long long tx = x ? strtoull(x + 1, NULL, 10) : 0;
+	unsigned long long ty = y ? strtoull(y + 1, NULL, 10) : 0;
+
+	return tx < ty ? 1 : tx > ty ? -1 : 0;
+}
+
 /* A consumer's snapshot query fails on the data: remember why for its
  * definition and delete the shape (its clients get 409, then the 400). */
 static void
@@ -697,7 +680,7 @@ sc_on_failed(const struct frame *f)
 	handle = mr_str(&r);
 	field = mr_str(&r);
 	msg = mr_str(&r);
-	if (!r.err && (s = sc_find_handle(handle)) != NULL) {
+	if (!r.err && (s = scshape_by_handle(handle)) != NULL) {
 		failed_remember(s->definition, field, msg);
 		why = xasprintf("its snapshot query fails: %s", msg);
 		sc_delete(s, why);
@@ -711,7 +694,8 @@ sc_on_failed(const struct frame *f)
 static void
 sc_on_root_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 {
-	struct sc_shape *s;
+	struct sc_shape **v;
+	size_t n, i;
 	struct mbuf m;
 	json_t *list, *o;
 	char *out;
@@ -723,8 +707,11 @@ sc_on_root_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 	if (f->type != MSG_CTL_REQ)
 		return;
 	list = json_array();
-	for (s = sc_shapes; s != NULL; s = s->next)
-		json_array_append_new(list, sc_shape_json(s));
+	v = scshape_all(&n);
+	qsort(v, n, sizeof(*v), sc_newest_first);
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, sc_shape_json(v[i]));
+	free(v);
 	o = json_pack("{s:o}", "shapes", list);
 	out = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -740,7 +727,7 @@ sc_on_root_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 static int
 sc_load_one(const struct meta_shape *m, void *arg UNUSED)
 {
-	sc_add(m->handle, m->definition, m->schema_name, m->table_name,
+	scshape_add(m->handle, m->definition, m->schema_name, m->table_name,
 	    m->electric_schema, m->relid);
 	if (strcmp(m->state, "suspended") != 0)	/* woken when needed */
 		sc_spawn(m->handle);
@@ -750,6 +737,7 @@ sc_load_one(const struct meta_shape *m, void *arg UNUSED)
 int
 shapecache_main(void)
 {
+	struct timeval now = { 0, 0 };
 	struct event *ev;
 	char *path;
 	int fd;
@@ -770,10 +758,12 @@ shapecache_main(void)
 	event_add(ev, NULL);
 	sc_col_timer = evtimer_new(sc_base, sc_col_connect, NULL);
 	sc_col_connect(-1, 0, NULL);
+	/* READY first: the first reconcile (tables dropped while we were
+	 * down) runs from the loop; a request before it finds such a table
+	 * gone through its own catalog lookup anyway. */
 	ev = evtimer_new(sc_base, sc_reconcile, event_self_cbarg());
-	sc_reconcile(-1, 0, ev);
-	sc_pg_conn();
 	proc_ready(sc_root);
+	evtimer_add(ev, &now);
 	event_base_dispatch(sc_base);
 	return 1;
 }

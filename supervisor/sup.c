@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "htab.h"
 #include "log.h"
 #include "msg.h"
 #include "proc.h"
@@ -43,7 +44,9 @@ static struct event *sup_spawn_timer;
 static int sup_exit_status;
 
 static struct event_base *sup_base;
-static struct sup_proc *sup_list;
+static struct sup_proc *sup_list, *sup_tail;
+static struct htab sup_by_id;		/* id -> proc */
+static struct htab sup_by_pid;		/* pid (> 0) -> proc */
 static uint64_t sup_start_ms;
 static int sup_stopping;
 static int sup_stop_stage;
@@ -68,23 +71,24 @@ sup_uptime_ms(void)
 struct sup_proc *
 sup_find(const char *id)
 {
-	struct sup_proc *p;
-
-	for (p = sup_list; p != NULL; p = p->next)
-		if (strcmp(p->id, id) == 0)
-			return p;
-	return NULL;
+	return htab_gets(&sup_by_id, id);
 }
 
 static struct sup_proc *
 sup_find_pid(pid_t pid)
 {
-	struct sup_proc *p;
+	return htab_get(&sup_by_pid, &pid, sizeof(pid));
+}
 
-	for (p = sup_list; p != NULL; p = p->next)
-		if (p->pid == pid)
-			return p;
-	return NULL;
+/* Every change of p->pid goes through here (the pid index). */
+static void
+sup_set_pid(struct sup_proc *p, pid_t pid)
+{
+	if (p->pid > 0 && htab_get(&sup_by_pid, &p->pid, sizeof(p->pid)) == p)
+		htab_del(&sup_by_pid, &p->pid, sizeof(p->pid));
+	p->pid = pid;
+	if (pid > 0)
+		htab_put(&sup_by_pid, &p->pid, sizeof(p->pid), p);
 }
 
 const char *
@@ -96,33 +100,41 @@ sup_state_name(enum sup_state s)
 	return names[s];
 }
 
+/* The list keeps the order of creation (the strategies rely on it);
+ * the indexes make finding a child O(1) with thousands of consumers. */
 static struct sup_proc *
 sup_add(const struct sup_spec *spec, const char *id)
 {
-	struct sup_proc *p, **tail;
+	struct sup_proc *p;
 
 	p = xcalloc(1, sizeof(*p));
 	p->spec = spec;
 	p->id = xstrdup(id);
 	p->pid = -1;
 	p->state = PROC_DOWN;
-	for (tail = &sup_list; *tail != NULL; tail = &(*tail)->next)
-		;
-	*tail = p;
+	p->prev = sup_tail;
+	if (sup_tail != NULL)
+		sup_tail->next = p;
+	else
+		sup_list = p;
+	sup_tail = p;
+	htab_puts(&sup_by_id, p->id, p);
 	return p;
 }
 
 static void
 sup_remove(struct sup_proc *dead)
 {
-	struct sup_proc **pp;
-
-	for (pp = &sup_list; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == dead) {
-			*pp = dead->next;
-			break;
-		}
-	}
+	if (dead->prev != NULL)
+		dead->prev->next = dead->next;
+	else
+		sup_list = dead->next;
+	if (dead->next != NULL)
+		dead->next->prev = dead->prev;
+	else
+		sup_tail = dead->prev;
+	htab_dels(&sup_by_id, dead->id);
+	sup_set_pid(dead, -1);
 	if (dead->timer != NULL)
 		event_free(dead->timer);
 	if (dead->chan != NULL)
@@ -377,7 +389,7 @@ sup_spawn(struct sup_proc *p)
 		sup_exec_child(p, sp[1]);
 	}
 	close(sp[1]);
-	p->pid = pid;
+	sup_set_pid(p, pid);
 	p->state = PROC_STARTING;
 	p->started_ms = mono_ms();
 	p->state_word[0] = p->state_detail[0] = '\0';
@@ -497,7 +509,7 @@ sup_on_death(struct sup_proc *p, int status)
 
 	sup_describe_exit(p, status);
 	control_metrics_on_death(p);
-	p->pid = -1;
+	sup_set_pid(p, -1);
 	if (p->chan != NULL) {
 		chan_free(p->chan);
 		p->chan = NULL;

@@ -72,7 +72,7 @@ struct sup_proc {
 	char			 state_word[24]; /* from MSG_STATE */
 	char			 state_detail[256];
 	struct event		*timer;
-	struct sup_proc		*next;
+	struct sup_proc		*next, *prev;
 };
 
 struct sup_proc *sup_procs(void);

@@ -16,11 +16,11 @@
 
 #define UNIT_SUITES(X)							\
 	X(frame) X(chan) X(offset) X(util) X(config) X(ctl) X(pgoutput)	\
-	X(shapelog) X(change) X(http_params) X(meta) X(collector)	\
+	X(shapelog) X(shapelog_damage) X(change) X(http_params) X(meta) X(collector)	\
 	X(pool) X(subset) X(consumer) X(http_sse) X(http_admit) X(http_body) \
 	X(where_val)	\
 	X(where)	\
-	X(shapedef) X(collector_route) X(identity) X(http_metrics)
+	X(shapedef) X(collector_route) X(identity) X(http_metrics) X(htab)
 
 #define UNIT_DECLARE(name) extern Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)
