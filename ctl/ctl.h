@@ -57,9 +57,19 @@ enum ctl_miss { CTL_MISS_UNKNOWN, CTL_MISS_AMBIGUOUS, CTL_MISS_SHORT };
  * minlen long.  NULL if none, *why saying whether the word is unknown, a
  * prefix of several commands, or too short for the one it starts. */
 const struct ctl_cmd *ctl_cmd_find(const char *word, enum ctl_miss *why);
-/* The MSG_CTL_REQ body, e.g. {"cmd":"restart","target":"http"} (malloc'd);
- * NULL if arg is not UTF-8. */
-char *ctl_request_json(const struct ctl_cmd *, const char *arg);
+/* The options of "shapes" (NULL: not given): --table, --state, --sort. */
+struct ctl_filter {
+	const char	*table;
+	const char	*state;		/* active, snapshotting, suspended */
+	const char	*sort;		/* size, activity, handle */
+};
+/* 0, or -1 with a message in err if a --state or --sort value is unknown. */
+int ctl_filter_check(const struct ctl_filter *, char *err, size_t);
+/* The MSG_CTL_REQ body, e.g. {"cmd":"restart","target":"http"} or
+ * {"cmd":"shapes","table":"items","sort":"size"} (malloc'd); f may be
+ * NULL.  NULL if a string is not UTF-8. */
+char *ctl_request_json(const struct ctl_cmd *, const char *arg,
+    const struct ctl_filter *f);
 void ctl_usage(FILE *);
 
 int ctl_print_status(FILE *, const json_t *);

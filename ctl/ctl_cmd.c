@@ -13,6 +13,7 @@
  * shapes), and makes the one that stops the daemon take "sto".  No two
  * rows may accept the same word (test_ctl checks every prefix).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,10 +23,10 @@
 const struct ctl_cmd ctl_cmds[] = {
 	{ "status", 2, NULL, NULL, "the daemon, its health and every process",
 	  CTL_ASK, ctl_print_status },
-	{ "shapes", 2, NULL, NULL, "every shape, its state and latest offset",
-	  CTL_ASK, ctl_print_shapes },
+	{ "shapes", 2, NULL, NULL, "every shape: state, offset, size, last "
+	  "change", CTL_ASK, ctl_print_shapes },
 	{ "shape", 5, "HANDLE", NULL, "one shape: definition, offsets, sizes, "
-	  "consumer", CTL_ASK, ctl_print_shape },
+	  "consumer, waiting clients", CTL_ASK, ctl_print_shape },
 	{ "restart", 1, "HANDLE|ROLE", NULL, "restart a role's process or a "
 	  "shape's consumer", CTL_ASK, ctl_print_restart },
 	{ "delete", 1, "HANDLE", NULL, "delete a shape: its files, its "
@@ -73,8 +74,52 @@ ctl_cmd_find(const char *word, enum ctl_miss *why)
 	return NULL;
 }
 
+static const char *const ctl_states[] = { "active", "snapshotting",
+    "suspended", NULL };
+static const char *const ctl_sort_keys[] = { "size", "activity", "handle",
+    NULL };
+
+static int
+ctl_one_of(const char *v, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(v, *set) == 0)
+			return 1;
+	return 0;
+}
+
+int
+ctl_filter_check(const struct ctl_filter *f, char *err, size_t n)
+{
+	if (f->state != NULL && !ctl_one_of(f->state, ctl_states)) {
+		snprintf(err, n, "unknown state \"%s\" (active, snapshotting "
+		    "or suspended)", f->state);
+		return -1;
+	}
+	if (f->sort != NULL && !ctl_one_of(f->sort, ctl_sort_keys)) {
+		snprintf(err, n, "unknown sort \"%s\" (size, activity or "
+		    "handle)", f->sort);
+		return -1;
+	}
+	return 0;
+}
+
+/* -1 if v is not UTF-8. */
+static int
+ctl_set_opt(json_t *req, const char *key, const char *v)
+{
+	json_t *j;
+
+	if (v == NULL)
+		return 0;
+	if ((j = json_string(v)) == NULL)
+		return -1;
+	return json_object_set_new(req, key, j);
+}
+
 char *
-ctl_request_json(const struct ctl_cmd *cmd, const char *arg)
+ctl_request_json(const struct ctl_cmd *cmd, const char *arg,
+    const struct ctl_filter *f)
 {
 	json_t *req;
 	char *s, *out;
@@ -84,6 +129,12 @@ ctl_request_json(const struct ctl_cmd *cmd, const char *arg)
 		    arg ? arg : "");
 	else
 		req = json_pack("{s:s}", "cmd", cmd->name);
+	if (req != NULL && f != NULL && (ctl_set_opt(req, "table", f->table) ||
+	    ctl_set_opt(req, "state", f->state) ||
+	    ctl_set_opt(req, "sort", f->sort))) {
+		json_decref(req);
+		return NULL;
+	}
 	if (req == NULL || (s = json_dumps(req, JSON_COMPACT)) == NULL)
 		return NULL;	/* arg is not UTF-8 */
 	json_decref(req);
@@ -115,13 +166,22 @@ ctl_usage(FILE *fp)
 	size_t i;
 	char left[48];
 
-	fprintf(fp, "usage: electricctl [-d DIR] [--json] COMMAND [-n N] [ARG]\n\n"
-	    "  -d DIR   electricd's storage directory (default: "
+	fprintf(fp, "usage: electricctl [-d DIR] [--json] COMMAND [-n N] [ARG]\n"
+	    "       electricctl [-d DIR] [--json] shapes [--table T] "
+	    "[--state S] [--sort K]\n\n"
+	    "  -d DIR      electricd's storage directory (default: "
 	    "$ELECTRIC_STORAGE_DIR,\n"
-	    "           else ./persistent); the socket is DIR/run/control.sock\n"
-	    "  --json   print the daemon's reply as JSON\n"
-	    "  -n N     tail: start with the last N entries; top: stop after "
-	    "N refreshes\n\n"
+	    "              else ./persistent); the socket is "
+	    "DIR/run/control.sock\n"
+	    "  --json      print the daemon's reply as JSON\n"
+	    "  -n N        tail: start with the last N entries; top: stop "
+	    "after N refreshes\n"
+	    "  --table T   shapes: only those of table T (name, schema.name)\n"
+	    "  --state S   shapes: only those in state S (active, "
+	    "snapshotting, suspended)\n"
+	    "  --sort K    shapes: by size (largest first), activity "
+	    "(latest change\n"
+	    "              first) or handle\n\n"
 	    "commands (the part in brackets may be left out, or any of it):\n");
 	for (i = 0; i < ctl_ncmds; i++) {
 		ctl_usage_left(left, sizeof(left), &ctl_cmds[i]);

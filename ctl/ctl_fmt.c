@@ -186,15 +186,18 @@ ctl_print_status(FILE *fp, const json_t *r)
 }
 
 static const char *const ctl_shapes_head[] = {
-	"HANDLE", "TABLE", "STATE", "OFFSET", "PID"
+	"HANDLE", "TABLE", "STATE", "OFFSET", "ENTRIES", "SIZE", "LAST-CHANGE",
+	"PID"
 };
+
+static void ctl_cell_bytes(char *buf, const json_t *obj, const char *key);
 
 int
 ctl_print_shapes(FILE *fp, const json_t *r)
 {
-	struct ctl_table t = { 5, ctl_shapes_head, "llllr", NULL, 0 };
+	struct ctl_table t = { 8, ctl_shapes_head, "llllrrlr", NULL, 0 };
 	const json_t *shapes = json_object_get(r, "shapes"), *s;
-	char c[5][CTL_CELL];
+	char c[8][CTL_CELL];
 	size_t i;
 
 	if (!json_is_object(r) || !json_is_array(shapes))
@@ -208,7 +211,10 @@ ctl_print_shapes(FILE *fp, const json_t *r)
 		ctl_cell(c[1], s, "table");
 		ctl_cell(c[2], s, "state");
 		ctl_cell(c[3], s, "latest_offset");
-		ctl_cell(c[4], s, "consumer_pid");
+		ctl_cell(c[4], s, "log_entries");
+		ctl_cell_bytes(c[5], s, "disk_bytes");
+		ctl_cell(c[6], s, "last_change");
+		ctl_cell(c[7], s, "consumer_pid");
 		ctl_table_add(&t, c);
 	}
 	ctl_table_print(fp, &t);
@@ -347,6 +353,24 @@ ctl_cell_log(char *buf, const json_t *r)
 }
 
 static void
+ctl_cell_bytes(char *buf, const json_t *obj, const char *key)
+{
+	ctl_fmt_bytes(buf, CTL_CELL, ctl_int(obj, key));
+}
+
+/* "2 requests" (long-polls, SSE streams, subsets parked in http) */
+static void
+ctl_cell_waiting(char *buf, const json_t *r)
+{
+	long long n = ctl_int(r, "waiting_clients");
+
+	if (n < 0)
+		snprintf(buf, CTL_CELL, "-");
+	else
+		snprintf(buf, CTL_CELL, "%lld request%s", n, n == 1 ? "" : "s");
+}
+
+static void
 ctl_cell_disk(char *buf, const json_t *r)
 {
 	char sz[32];
@@ -364,8 +388,8 @@ ctl_print_shape(FILE *fp, const json_t *r)
 {
 	static const char *const names[] = { "handle", "table", "columns",
 	    "log mode", "state", "created", "latest offset", "snapshot xmin",
-	    "snapshot", "log", "disk", "consumer" };
-	char c[12][CTL_CELL];
+	    "snapshot", "log", "disk", "consumer", "waiting" };
+	char c[13][CTL_CELL];
 	size_t i;
 
 	if (!json_is_string(json_object_get(r, "handle")))
@@ -382,7 +406,8 @@ ctl_print_shape(FILE *fp, const json_t *r)
 	ctl_cell_log(c[9], r);
 	ctl_cell_disk(c[10], r);
 	ctl_cell_consumer(c[11], r);
-	for (i = 0; i < 12; i++)
+	ctl_cell_waiting(c[12], r);
+	for (i = 0; i < 13; i++)
 		fprintf(fp, "%-13s  %s\n", names[i], c[i]);
 	return 0;
 }

@@ -42,6 +42,7 @@ struct ctl_opts {
 	const struct ctl_cmd	*cmd;
 	const char		*arg;
 	long long		 count;		/* -n N; -1 if not given */
+	struct ctl_filter	 filter;	/* shapes: --table --state --sort */
 };
 
 static volatile sig_atomic_t ctl_interrupted;
@@ -96,6 +97,7 @@ static void
 ctl_check_args(struct ctl_opts *o)
 {
 	const struct ctl_cmd *c = o->cmd;
+	char err[128];
 
 	if (c->args != NULL && o->arg == NULL)
 		ctl_die(CTL_EXIT_USAGE, "%s needs %s", c->name, c->args);
@@ -105,6 +107,37 @@ ctl_check_args(struct ctl_opts *o)
 		ctl_die(CTL_EXIT_USAGE, "%s takes no -n", c->name);
 	if (c->how == CTL_ASK_TOP && o->count == 0)
 		ctl_die(CTL_EXIT_USAGE, "top -n needs at least 1");
+	if (c->print != ctl_print_shapes && (o->filter.table != NULL ||
+	    o->filter.state != NULL || o->filter.sort != NULL))
+		ctl_die(CTL_EXIT_USAGE, "%s takes no --table, --state or --sort",
+		    c->name);
+	if (ctl_filter_check(&o->filter, err, sizeof(err)) == -1)
+		ctl_die(CTL_EXIT_USAGE, "%s", err);
+}
+
+/* --table T, --table=T (and --state, --sort): 1 if argv[*i] was one. */
+static int
+ctl_parse_filter(int argc, char **argv, int *i, struct ctl_filter *f)
+{
+	static const char *const names[] = { "--table", "--state", "--sort" };
+	const char **slot[] = { &f->table, &f->state, &f->sort };
+	size_t k, n;
+
+	for (k = 0; k < 3; k++) {
+		n = strlen(names[k]);
+		if (strncmp(argv[*i], names[k], n) != 0)
+			continue;
+		if (argv[*i][n] == '=')
+			*slot[k] = argv[*i] + n + 1;
+		else if (argv[*i][n] != '\0')
+			continue;
+		else if (++*i == argc)
+			ctl_die(CTL_EXIT_USAGE, "%s needs a value", names[k]);
+		else
+			*slot[k] = argv[*i];
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -118,6 +151,8 @@ ctl_parse_args(int argc, char **argv, struct ctl_opts *o)
 			opts = 0;
 		else if (opts && strcmp(argv[i], "--json") == 0)
 			o->json = 1;
+		else if (opts && ctl_parse_filter(argc, argv, &i, &o->filter))
+			;
 		else if (opts && strcmp(argv[i], "-d") == 0) {
 			if (++i == argc)
 				ctl_die(CTL_EXIT_USAGE, "-d needs a directory");
@@ -301,7 +336,7 @@ ctl_ask(int fd, const struct ctl_opts *o, uint32_t id, int print_error_json)
 	char *req, *text;
 	json_t *reply;
 
-	if ((req = ctl_request_json(o->cmd, o->arg)) == NULL)
+	if ((req = ctl_request_json(o->cmd, o->arg, &o->filter)) == NULL)
 		ctl_die(CTL_EXIT_USAGE, "the argument is not valid UTF-8");
 	text = ctl_call(fd, req, id, &status);
 	free(req);
@@ -461,7 +496,7 @@ ctl_run_tail(const struct ctl_opts *o)
 int
 main(int argc, char **argv)
 {
-	struct ctl_opts o = { NULL, 0, NULL, NULL, -1 };
+	struct ctl_opts o = { NULL, 0, NULL, NULL, -1, { NULL, NULL, NULL } };
 	char *path;
 	int fd, rc = CTL_EXIT_OK;
 

@@ -4,9 +4,9 @@
  * {"cmd":...[,"target":...]}; the reply is one MSG_CTL_REPLY (u16 status,
  * str JSON).  A client may send several requests on one connection
  * (electricctl top does).  Commands are a table; "shapes" is answered by
- * the shapecache (forwarded over its root channel) and enriched with
- * consumer pids here; "shape", "delete" and "top" live in control_shape.c
- * and control_top.c.
+ * the shapecache (forwarded over its root channel), then filtered, sorted
+ * and enriched by control_shapes.c; "shape", "delete" and "top" live in
+ * control_shape.c and control_top.c.
  *
  * Mutating commands (restart, delete, suspend, resume, stop) are refused unless the peer's
  * uid (SO_PEERCRED, taken at accept) is ours or 0; the rest are answered to
@@ -38,6 +38,7 @@ struct ctl_pending {
 	uint32_t		 id;		/* sent to shapecache */
 	uint32_t		 client_id;	/* the client's request id */
 	struct ctl_client	*client;
+	json_t			*req;		/* its options (control_shapes.c) */
 	struct ctl_pending	*next;
 };
 
@@ -174,9 +175,14 @@ static void
 ctl_cmd_shapes(struct ctl_client *cl, uint32_t id, json_t *req)
 {
 	struct ctl_pending *pe;
-	char *s = json_dumps(req, JSON_COMPACT);
+	char *s, err[256];
 	struct mbuf m;
 
+	if (control_shapes_check(req, err, sizeof(err)) == -1) {
+		control_error(cl->chan, id, "%s", err);
+		return;
+	}
+	s = json_dumps(req, JSON_COMPACT);
 	mbuf_init(&m);
 	mbuf_str(&m, s);
 	free(s);
@@ -184,8 +190,10 @@ ctl_cmd_shapes(struct ctl_client *cl, uint32_t id, json_t *req)
 	pe->id = ctl_next_id++;
 	pe->client_id = id;
 	pe->client = cl;
+	pe->req = json_incref(req);
 	if (sup_to_shapecache(MSG_CTL_REQ, pe->id, m.p, m.len) == -1) {
 		control_error(cl->chan, id, "the shape cache is not running yet");
+		json_decref(pe->req);
 		free(pe);
 	} else {
 		pe->next = ctl_pendings;
@@ -229,21 +237,6 @@ ctl_allowed(const struct ctl_client *cl)
 	return cl->uid == 0 || cl->uid == geteuid();
 }
 
-/* Adds consumer_pid to every shape of the shapecache's answer. */
-static void
-ctl_add_pids(json_t *body)
-{
-	json_t *shapes = json_object_get(body, "shapes"), *s;
-	const struct sup_proc *p;
-	size_t i;
-
-	json_array_foreach(shapes, i, s) {
-		p = sup_find(json_string_value(json_object_get(s, "handle")) ?: "");
-		json_object_set_new(s, "consumer_pid", p != NULL && p->pid > 0 ?
-		    json_integer(p->pid) : json_null());
-	}
-}
-
 void
 control_on_shapecache_reply(uint32_t id, const uint8_t *d, size_t n)
 {
@@ -264,13 +257,14 @@ control_on_shapecache_reply(uint32_t id, const uint8_t *d, size_t n)
 	body = json_loads(s, 0, NULL);
 	free(s);
 	if (pe->client != NULL && body != NULL) {
-		ctl_add_pids(body);
+		control_shapes_view(body, pe->req);
 		control_reply(pe->client->chan, pe->client_id, status, body);
 	} else if (pe->client != NULL) {
 		control_error(pe->client->chan, pe->client_id, "bad reply from shapecache");
 	} else {
 		json_decref(body);
 	}
+	json_decref(pe->req);
 	free(pe);
 }
 
@@ -321,6 +315,7 @@ ctl_on_close(struct chan *c, int error UNUSED, void *arg)
 		if (pe->client == cl)
 			pe->client = NULL;
 	control_shape_client_gone(cl);
+	control_readers_client_gone(cl);
 	for (pp = &ctl_clients; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == cl) {
 			*pp = cl->next;

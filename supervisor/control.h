@@ -4,6 +4,8 @@
  *                    command table; status, shapes, restart, stop, version
  *   control_shape.c  "shape" (process table, shape directory, meta.db) and
  *                    "delete" (forwarded to the shapecache's socket)
+ *   control_shapes.c "shapes": its filters, sorts and extra fields
+ *   control_readers.c "shape": the requests waiting on it, asked of http
  *   control_top.c    "top": CPU ticks and RSS of every process from /proc
  *   control_metrics.c the http process's "metrics" (for /metrics): the
  *                    children's MSG_STATS, restarts, memory by role, shapes
@@ -44,6 +46,19 @@ void control_cmd_resume(struct ctl_client *, uint32_t id, json_t *req);
 void control_shape_client_gone(const struct ctl_client *);
 /* A shape handle as it may appear in a path: [A-Za-z0-9_-]{1,128}. */
 int control_handle_ok(const char *);
+
+/* control_shapes.c: "shapes" with its options {"table","state","sort"}.
+ * check: -1 with a message for the client if an option is bad; view:
+ * filters, enriches (consumer_pid, disk_bytes, last_change) and sorts the
+ * shapecache's {"shapes":[..]} in place. */
+int control_shapes_check(const json_t *req, char *err, size_t);
+void control_shapes_view(json_t *body, const json_t *req);
+
+/* control_readers.c: adds "waiting_clients" (asked of http; null when it
+ * cannot tell) to reply, then sends it to cl; takes the reference. */
+void control_readers_reply(struct ctl_client *, uint32_t id,
+    const char *handle, json_t *reply);
+void control_readers_client_gone(const struct ctl_client *);
 
 /* control_top.c */
 void control_cmd_top(struct ctl_client *, uint32_t id, json_t *req);

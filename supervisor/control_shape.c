@@ -5,7 +5,7 @@
  * "shape HANDLE" is answered by the root alone: the definition from
  * meta.db, the durable state from the shape's directory
  * (shapelog_read_state), sizes from stat, the consumer from the process
- * table.  meta.db is opened read-only for the one request and closed again
+ * table, the requests waiting on it from http (control_readers.c).  meta.db is opened read-only for the one request and closed again
  * before returning: the root forks, and no SQLite handle may cross a fork.
  * Its busy timeout is short, since the root's event loop waits meanwhile.
  *
@@ -211,7 +211,7 @@ control_cmd_shape(struct ctl_client *cl, uint32_t id, json_t *req)
 	if (rc == 0 && strcmp(m.state, "suspended") == 0)
 		json_object_set_new(o, "state", json_string("suspended"));
 	ctl_shape_consumer(h, o);
-	control_reply(cl->chan, id, 0, o);
+	control_readers_reply(cl, id, h, o);	/* adds waiting_clients */
 	if (rc == 0)
 		meta_shape_free(&m);
 	free(dir);

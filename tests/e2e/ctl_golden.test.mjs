@@ -15,6 +15,10 @@
 // rendered by the same rule.  JSON output is masked as text, so its
 // formatting (indent, key order) is compared too.
 //
+// Then shapes --table/--state/--sort (order and filter checked on the
+// JSON, one filtered table against shapes_t2.txt, bad options exit 2) and
+// shape's waiting_clients with a live long-poll and an SSE stream parked.
+//
 // UPDATE_GOLDEN=1 rewrites the golden files from this run (review the diff).
 
 import assert from 'node:assert/strict';
@@ -130,17 +134,29 @@ scenario('electricctl status, shapes, shape: text and JSON against golden files'
   // ---- shapes
   r = ctl(E, ['shapes'], { json: false });
   assert.equal(r.code, 0, r.stderr);
-  golden('shapes.txt', maskTable(r.stdout, 'llllr', (col, c) => {
+  const maskShapes = (text) => maskTable(text, 'llllrrlr', (col, c) => {
     if (col === 'PID') {
       assert.ok(pids.has(c), `PID ${c}`);
       return '<PID>';
     }
+    if (col === 'SIZE') return '<SIZE>';
+    if (col === 'LAST-CHANGE' && c !== '-') {
+      assert.match(c, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      return '<TIME>';
+    }
     return maskOffset(maskHandles(c));
-  }));
+  });
+  const maskShapesJson = (text) => maskOffset(maskHandles(text))
+    .replace(/("consumer_pid": )\d+/g, '$1<PID>')
+    .replace(/("disk_bytes": )\d+/g, '$1<N>')
+    .replace(/("last_change": )"[^"]*"/g, '$1"<TIME>"');
+  r = ctl(E, ['shapes'], { json: false });
+  assert.equal(r.code, 0, r.stderr);
+  golden('shapes.txt', maskShapes(r.stdout));
   r = ctl(E, ['shapes']);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.json, r.stdout);
-  golden('shapes.json', maskOffset(maskHandles(r.stdout)).replace(/("consumer_pid": )\d+/g, '$1<PID>'));
+  golden('shapes.json', maskShapesJson(r.stdout));
 
   // ---- shape <handle>, both shapes
   for (const [n, h] of [[1, h1], [2, h2]]) {
@@ -160,4 +176,60 @@ scenario('electricctl status, shapes, shape: text and JSON against golden files'
       .replace(/("(?:relid|snapshot_xmin|snapshot_bytes|consumer_pid|consumer_uptime_s|log_bytes|disk_bytes)": )\d+/g, '$1<N>')
       .replace(/("created": )"[^"]*"/g, '$1"<TIME>"'));
   }
+
+  // ---- shapes --table / --state / --sort
+  const listed = (...args) => {
+    const x = ctl(E, ['shapes', ...args]);
+    assert.equal(x.code, 0, `${x.cmd}: ${x.stderr}`);
+    return x.json.shapes.map((s) => maskHandles(s.handle));
+  };
+  for (const t of ['items', 'public.items', '"public"."items"']) {
+    assert.deepEqual(listed('--table', t), ['<H1>'], `--table ${t}`);
+  }
+  assert.deepEqual(listed('--table=t2'), ['<H2>']);
+  assert.deepEqual(listed('--table', 'nosuch'), []);
+  assert.deepEqual(listed('--table', 'other.items'), []);
+  assert.deepEqual(listed('--state', 'active'), ['<H2>', '<H1>'], 'default order: newest first');
+  assert.deepEqual(listed('--state', 'suspended'), []);
+  assert.deepEqual(listed('--sort', 'handle'), [h1, h2].sort().map(maskHandles));
+  assert.deepEqual(listed('--sort', 'size'), ['<H1>', '<H2>'], 'items holds more');
+  assert.deepEqual(listed('--sort', 'activity'), ['<H1>', '<H2>'], 'only items changed');
+  await new Promise((res) => setTimeout(res, 1100));	// log mtimes have 1 s steps
+  await db.sql("INSERT INTO t2 VALUES (2, 'two')");
+  await waitFor('the insert in the t2 log', () => ctl(E, ['shape', h2]).json?.log_entries === 1);
+  assert.deepEqual(listed('--sort', 'activity'), ['<H2>', '<H1>'], 't2 changed last');
+  r = ctl(E, ['shapes', '--table', 't2', '--state', 'active'], { json: false });
+  assert.equal(r.code, 0, r.stderr);
+  golden('shapes_t2.txt', maskShapes(r.stdout));
+  r = ctl(E, ['shapes', '--table', 'nosuch'], { json: false });
+  assert.equal(r.stdout, 'no shapes\n');
+  for (const [args, msg] of [[['--sort', 'bogus'], /unknown sort "bogus"/],
+    [['--state', 'gone'], /unknown state "gone"/], [['--sort'], /--sort needs a value/]]) {
+    r = ctl(E, ['shapes', ...args], { json: false });
+    assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stdout, '');
+  }
+  r = ctl(E, ['status', '--table', 'items'], { json: false });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /status takes no --table/);
+
+  // ---- shape <handle>: the requests waiting on it
+  assert.equal(ctl(E, ['shape', h1]).json.waiting_clients, 0);
+  const latest = ctl(E, ['shape', h1]).json.latest_offset;
+  const ctrl = new AbortController();
+  const qs = (extra) => new URLSearchParams({ table: 'items', handle: h1, offset: latest,
+    live: 'true', ...extra }).toString();
+  const pending = [
+    fetch(`${E.url}/v1/shape?${qs({})}`, { signal: ctrl.signal }).catch(() => null),
+    fetch(`${E.url}/v1/shape?${qs({ live_sse: 'true' })}`, { signal: ctrl.signal })
+      .then((res) => res.body?.getReader().read()).catch(() => null),
+  ];
+  await waitFor('two waiting clients', () => ctl(E, ['shape', h1]).json?.waiting_clients === 2);
+  r = ctl(E, ['shape', h1], { json: false });
+  assert.match(r.stdout, /^waiting +2 requests$/m);
+  assert.equal(ctl(E, ['shape', h2]).json.waiting_clients, 0, 'none on t2');
+  ctrl.abort();
+  await Promise.all(pending);
+  await waitFor('no waiting clients', () => ctl(E, ['shape', h1]).json?.waiting_clients === 0);
 });

@@ -44,7 +44,9 @@ function pgBin(name) {
 
 /* Starts a new cluster; port: a given one (to reuse another cluster's
  * URL) or a free one.  Returns { dir, port, url, sql(text, params),
- * stop(), start(), setWalLevel(level) (ALTER SYSTEM + restart) }. */
+ * stop(mode) (pg_ctl -m mode: 'fast' by default, 'immediate' is a crash),
+ * start(), log() (the server log), setWalLevel(level) (ALTER SYSTEM +
+ * restart) }. */
 export async function startCluster(label, port) {
   const dir = newDir(label);
   port = port || await freePort();
@@ -85,7 +87,12 @@ function runCluster(dir, port) {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     sql: (text, params) => sql(c.url, text, params),
     start: () => pgsh('start', dir, String(port), '--fast'),
-    stop: () => pgsh('stop', dir),
+    stop: (mode) => {
+      if (!mode || mode === 'fast') return pgsh('stop', dir);
+      asPg(pgBin('pg_ctl'), ['-D', path.join(dir, 'data'), '-m', mode, '-w', '-t', '60', 'stop']);
+      return undefined;
+    },
+    log: () => { try { return fs.readFileSync(path.join(dir, 'log'), 'utf8'); } catch { return ''; } },
     setWalLevel: async (level) => {
       await c.sql(`ALTER SYSTEM SET wal_level = ${level}`);
       c.stop();

@@ -124,13 +124,18 @@ START_TEST(test_shapes)
 	golden(ctl_print_shapes,
 	    "{\"shapes\":[{\"handle\":\"3833821-1731070000\","
 	    "\"table\":\"\\\"public\\\".\\\"items\\\"\",\"state\":\"active\","
-	    "\"latest_offset\":\"26800584_4\",\"consumer_pid\":130},"
+	    "\"latest_offset\":\"26800584_4\",\"consumer_pid\":130,"
+	    "\"log_entries\":42,\"disk_bytes\":1536,"
+	    "\"last_change\":\"2026-11-23T12:00:00Z\"},"
 	    "{\"handle\":\"1-2\",\"table\":\"\\\"s\\\".\\\"t\\\"\","
 	    "\"state\":\"creating\",\"latest_offset\":\"0_inf\","
-	    "\"consumer_pid\":null}]}",
-	    "HANDLE              TABLE             STATE     OFFSET      PID\n"
-	    "3833821-1731070000  \"public\".\"items\"  active    26800584_4  130\n"
-	    "1-2                 \"s\".\"t\"           creating  0_inf         -\n");
+	    "\"consumer_pid\":null,\"last_change\":null}]}",
+	    "HANDLE              TABLE             STATE     OFFSET      ENTRIES  "
+	    "SIZE  LAST-CHANGE           PID\n"
+	    "3833821-1731070000  \"public\".\"items\"  active    26800584_4       42  "
+	    "1.5K  2026-11-23T12:00:00Z  130\n"
+	    "1-2                 \"s\".\"t\"           creating  0_inf             -  "
+	    "   -  -                       -\n");
 	golden(ctl_print_shapes, "{\"shapes\":[]}", "no shapes\n");
 	rejected(ctl_print_shapes, "{}");
 	rejected(ctl_print_shapes, "{\"shapes\":\"x\"}");
@@ -202,25 +207,53 @@ END_TEST
 START_TEST(test_request)
 {
 	const struct ctl_cmd *c;
+	struct ctl_filter f = { "public.items", NULL, "size" };
 	char *s;
 	enum ctl_miss amb;
 
 	c = ctl_cmd_find("st", &amb);
-	s = ctl_request_json(c, NULL);
+	s = ctl_request_json(c, NULL, NULL);
 	ck_assert_str_eq(s, "{\"cmd\":\"status\"}");
 	free(s);
 	c = ctl_cmd_find("r", &amb);
-	s = ctl_request_json(c, "http");
+	s = ctl_request_json(c, "http", NULL);
 	ck_assert_str_eq(s, "{\"cmd\":\"restart\",\"target\":\"http\"}");
 	free(s);
-	s = ctl_request_json(c, "a\"b\\");
+	s = ctl_request_json(c, "a\"b\\", NULL);
 	ck_assert_str_eq(s, "{\"cmd\":\"restart\",\"target\":\"a\\\"b\\\\\"}");
 	free(s);
-	ck_assert_ptr_null(ctl_request_json(c, "\xff"));
+	ck_assert_ptr_null(ctl_request_json(c, "\xff", NULL));
 	c = ctl_cmd_find("ver", &amb);
-	s = ctl_request_json(c, NULL);
+	s = ctl_request_json(c, NULL, NULL);
 	ck_assert_str_eq(s, "{\"cmd\":\"version\"}");
 	free(s);
+	c = ctl_cmd_find("sh", &amb);
+	s = ctl_request_json(c, NULL, &f);
+	ck_assert_str_eq(s, "{\"cmd\":\"shapes\",\"table\":\"public.items\","
+	    "\"sort\":\"size\"}");
+	free(s);
+	f.table = "\xff";
+	ck_assert_ptr_null(ctl_request_json(c, NULL, &f));
+}
+END_TEST
+
+START_TEST(test_filter_check)
+{
+	struct ctl_filter f = { "x", "suspended", "activity" };
+	char err[128];
+
+	ck_assert_int_eq(ctl_filter_check(&f, err, sizeof(err)), 0);
+	f.sort = "handle";
+	f.state = "snapshotting";
+	ck_assert_int_eq(ctl_filter_check(&f, err, sizeof(err)), 0);
+	f.state = "gone";
+	ck_assert_int_eq(ctl_filter_check(&f, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "unknown state \"gone\" (active, snapshotting "
+	    "or suspended)");
+	f.state = NULL;
+	f.sort = "Size";
+	ck_assert_int_eq(ctl_filter_check(&f, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "unknown sort \"Size\" (size, activity or handle)");
 }
 END_TEST
 
@@ -260,6 +293,7 @@ START_TEST(test_usage)
 	ck_assert_ptr_nonnull(strstr(out, "\n  ta[il] [-n N] HANDLE       follow"));
 	ck_assert_ptr_nonnull(strstr(out, "\n  to[p] [-n N]               CPU"));
 	ck_assert_ptr_nonnull(strstr(out, "\n  sto[p]                     stop"));
+	ck_assert_ptr_nonnull(strstr(out, "\n  --sort K    shapes: by size"));
 	free(out);
 }
 END_TEST
@@ -273,7 +307,7 @@ static const char shape_full[] =
     "\"snapshot_chunks\":1,\"snapshot_done\":true,\"log_entries\":3,\"log_chunks\":0,"
     "\"snapshot_bytes\":400,\"log_bytes\":627,\"disk_bytes\":1027,"
     "\"consumer_pid\":20013,\"consumer_state\":\"ready\",\"consumer_restarts\":2,"
-    "\"consumer_uptime_s\":3725}";
+    "\"consumer_uptime_s\":3725,\"waiting_clients\":2}";
 
 START_TEST(test_shape)
 {
@@ -289,7 +323,8 @@ START_TEST(test_shape)
 	    "snapshot       1 chunk, complete, 400B\n"
 	    "log            3 entries, 0 closed chunks, 627B\n"
 	    "disk           1.0K (1027 bytes)\n"
-	    "consumer       pid 20013, ready, 2 restarts, up 1h02m\n");
+	    "consumer       pid 20013, ready, 2 restarts, up 1h02m\n"
+	    "waiting        2 requests\n");
 	/* files only (no meta.db row), a snapshot running, no consumer */
 	golden(ctl_print_shape,
 	    "{\"handle\":\"1-2\",\"state\":\"snapshotting\",\"latest_offset\":\"0_inf\","
@@ -308,12 +343,14 @@ START_TEST(test_shape)
 	    "snapshot       2 chunks, running, 20.0M\n"
 	    "log            1 entry, 1 closed chunk, 0B\n"
 	    "disk           20.0M (20971520 bytes)\n"
-	    "consumer       none, 0 restarts\n");
+	    "consumer       none, 0 restarts\n"
+	    "waiting        -\n");
 	golden(ctl_print_shape, "{\"handle\":\"h\"}",
 	    "handle         h\n" "table          -\n" "columns        -\n"
 	    "log mode       -\n" "state          -\n" "created        -\n"
 	    "latest offset  -\n" "snapshot xmin  -\n" "snapshot       -\n"
-	    "log            -\n" "disk           -\n" "consumer       -\n");
+	    "log            -\n" "disk           -\n" "consumer       -\n"
+	    "waiting        -\n");
 	rejected(ctl_print_shape, "{}");
 	rejected(ctl_print_shape, "{\"handle\":1}");
 }
@@ -647,6 +684,7 @@ ctl_suite(void)
 	tcase_add_loop_test(tc, test_lookup, 0,
 	    sizeof(lookups) / sizeof(lookups[0]));
 	tcase_add_test(tc, test_request);
+	tcase_add_test(tc, test_filter_check);
 	tcase_add_test(tc, test_table_unambiguous);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_shape);
