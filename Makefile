@@ -63,6 +63,12 @@ $(BIN)/where-bench: $(BUILD)/bench/where_bench.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query -lm
 
+# Scenario 2 of bench/ (s2_discard.mjs): the decoder and the router on a
+# captured pgoutput stream.
+$(BIN)/discard-bench: $(BUILD)/bench/discard_bench.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query -lm
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -79,7 +85,7 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 bin-san/unit-tests bin-san/where-diff
-	@$(MAKE) --no-print-directory bin/where-bench
+	@$(MAKE) --no-print-directory bin/where-bench bin/discard-bench
 	@scripts/check.sh
 
 # The oracle test at the large size with SIGKILLs of random electricd
@@ -92,8 +98,13 @@ unit: bin-san/unit-tests
 	CK_FORK=yes bin-san/unit-tests
 
 # The benchmarks (not part of check: slow and noisy; check runs a smoke).
-bench: all $(BIN)/where-bench
+# BENCH_ARGS: e.g. "--only 1,4 --runs 1" (bench/run.mjs); results in
+# bench/out/ (results.json, PNG plots of the sweeps).
+bench: deps all $(BIN)/where-bench $(BIN)/discard-bench
 	$(BIN)/where-bench 100000 1
+	@[ -d tests/e2e/node_modules/pg ] || \
+		(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+	node bench/run.mjs $(BENCH_ARGS)
 
 lint-man:
 	mandoc -Tlint -Wwarning man/*.8

@@ -68,8 +68,11 @@ where_index_key(const struct where_col *col, const char *s, size_t len,
 		return -1;
 	}
 	switch (t) {
-	case WV_INT2: case WV_INT4: case WV_INT8:
-		sbuf_addf(out, "%lld", (long long)v.u.i);
+	case WV_INT2: case WV_INT4: case WV_INT8:	/* no printf: per change */
+		if (v.u.i < 0)
+			sbuf_addc(out, '-');
+		sbuf_addu64(out, v.u.i < 0 ? 0 - (uint64_t)v.u.i :
+		    (uint64_t)v.u.i);
 		break;
 	case WV_BOOL:
 		sbuf_addc(out, v.u.b ? 't' : 'f');

@@ -4,9 +4,13 @@
  * (wake-ups of waiting requests).
  *
  * Log responses are "[" + one byte range of one shape file + optional
- * ",<up-to-date>" + "]": the range goes into the reply as an evbuffer
- * file segment (sendfile, or mmap as a fallback), so the http process
- * never reads log bytes into user space nor does work per message.
+ * ",<up-to-date>" + "]": a range of up to SEG_COPY_MAX bytes is read
+ * into the reply with one pread (cheaper than mapping it: a munmap per
+ * answer costs a TLB shoot-down, which dominated a 10,000-client
+ * fan-out); a larger one goes in as a file segment the socket drains with
+ * sendfile.  The http process does no work per message either way.
+ * A shape whose files fail shapelog's checks is never served: the
+ * request waits for the shape's drop (serve_damaged).
  * Invariants: the ETag is computed before the log is touched (§5.4); a
  * HEAD reply carries the GET headers, Content-Length included, but no
  * body; 204 and 304 never carry a body.
@@ -43,6 +47,7 @@
 #define CC_LIVE		"public, max-age=5, stale-while-revalidate=5"
 #define CC_SSE		"public, max-age=59"
 #define JSON_TYPE	"application/json; charset=utf-8"
+#define SEG_COPY_MAX	(256u * 1024)	/* read, not sendfile, up to this */
 
 void
 serve_hdr(struct hreq *r, const char *k, const char *v)
@@ -311,15 +316,127 @@ log_headers(struct hreq *r, const struct logresp *lr)
 	return 0;
 }
 
-/* The file range as a file segment: no copy into user space. */
+/* The last plan and the bytes of the last small range, remembered: a
+ * wake re-plans every waiter of a shape against one state, so 10,000
+ * clients at one offset cost one plan and one read, not 10,000.  Sound
+ * because a plan is a function of the handle (one incarnation), its
+ * durable state and the request offset, and the bytes below a durable
+ * state never change.  Only successful plans are kept, and for at most
+ * MEMO_MS, so that the range checks shapelog_plan makes (damaged files)
+ * still run at least that often. */
+#define MEMO_MS	1000
+static struct {
+	uint64_t		 ms;		/* when filled (mono_ms) */
+	char			 handle[128];
+	struct shapelog_state	 st;
+	enum offset_kind	 kind;
+	struct offset		 req;
+	enum shapelog_plan_result res;
+	struct shapelog_plan	 plan;
+	char			*body;		/* bytes of plan, or NULL */
+} memo;
+
+static int
+memo_hit(const char *handle, const struct shapelog_state *a,
+    enum offset_kind kind, const struct offset *req)
+{
+	const struct shapelog_state *b = &memo.st;
+
+	return mono_ms() - memo.ms < MEMO_MS &&
+	    strcmp(memo.handle, handle) == 0 && memo.kind == kind &&
+	    memo.req.tx == req->tx && memo.req.op == req->op &&
+	    a->snap_chunks == b->snap_chunks && a->snap_done == b->snap_done &&
+	    a->log_entries == b->log_entries && a->last_tx == b->last_tx &&
+	    a->last_op == b->last_op && a->log_chunks == b->log_chunks;
+}
+
+static enum shapelog_plan_result
+memo_plan(const struct shape_ent *e, const struct shapelog_state *st,
+    enum offset_kind kind, const struct offset *req,
+    struct shapelog_plan *plan)
+{
+	enum shapelog_plan_result res;
+
+	if (memo_hit(e->handle, st, kind, req)) {
+		*plan = memo.plan;
+		return memo.res;
+	}
+	res = shapelog_plan(e->dir, st, kind, req, plan);
+	if ((res != SHAPELOG_OK && res != SHAPELOG_AT_END) ||
+	    strlen(e->handle) >= sizeof(memo.handle))
+		return res;
+	snprintf(memo.handle, sizeof(memo.handle), "%s", e->handle);
+	memo.ms = mono_ms();
+	memo.st = *st;
+	memo.kind = kind;
+	memo.req = *req;
+	memo.res = res;
+	memo.plan = *plan;
+	free(memo.body);
+	memo.body = NULL;
+	return res;
+}
+
+/* plan's bytes from the memo if it holds them, else NULL. */
+static const char *
+memo_body(const struct shapelog_plan *plan)
+{
+	if (memo.body == NULL || memo.plan.start != plan->start ||
+	    memo.plan.len != plan->len || strcmp(memo.plan.path, plan->path) != 0)
+		return NULL;
+	return memo.body;
+}
+
+/* A small range: read into b (one pread, no mapping). */
+static int
+add_copy(struct evbuffer *b, int fd, const struct shapelog_plan *plan)
+{
+	struct evbuffer_iovec v;
+	size_t got = 0;
+	ssize_t n;
+
+	if (evbuffer_reserve_space(b, (ev_ssize_t)plan->len, &v, 1) != 1)
+		fatal("evbuffer_reserve_space");
+	while (got < plan->len) {
+		n = pread(fd, (char *)v.iov_base + got, plan->len - got,
+		    (off_t)(plan->start + got));
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			errno = n == 0 ? EIO : errno;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	v.iov_len = plan->len;
+	if (memo.body == NULL && memo.plan.start == plan->start &&
+	    memo.plan.len == plan->len && strcmp(memo.plan.path, plan->path) == 0)
+		memo.body = memcpy(xmalloc(plan->len), v.iov_base, plan->len);
+	return evbuffer_commit_space(b, &v, 1) == 0 ? 0 : (errno = EIO, -1);
+}
+
+/* The file range into b: copied if small, else as a file segment that
+ * the socket's output buffer sends with sendfile (b is marked as draining
+ * to a descriptor, so libevent neither maps nor reads it). */
 static int
 add_segment(struct evbuffer *b, const struct shapelog_plan *plan)
 {
 	struct evbuffer_file_segment *seg;
-	int fd;
+	int fd, r, saved;
 
+	if (plan->len <= SEG_COPY_MAX && memo_body(plan) != NULL)
+		return evbuffer_add(b, memo_body(plan), plan->len) == 0 ? 0 :
+		    (errno = ENOMEM, -1);
 	if ((fd = open(plan->path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
+	if (plan->len <= SEG_COPY_MAX) {
+		r = add_copy(b, fd, plan);
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return r;
+	}
+	evbuffer_set_flags(b, EVBUFFER_FLAG_DRAINS_TO_FD);
 	seg = evbuffer_file_segment_new(fd, plan->start, (ev_off_t)plan->len,
 	    EVBUF_FS_CLOSE_ON_FREE);
 	if (seg == NULL) {
@@ -387,6 +504,49 @@ utd_lsn(struct hreq *r, const struct offset *end, int empty,
 	return g > end->tx ? g : end->tx;
 }
 
+static void serve_wait(struct hreq *r, struct shape_ent *e,
+    enum hreq_state st);
+
+/* Was handle's drop asked for less than DROP_AGAIN_MS ago?  (A few
+ * recent handles: requests and polls re-plan the same shape often.) */
+#define DROP_RECENT	8
+#define DROP_AGAIN_MS	2000
+static int
+drop_recent(const char *handle)
+{
+	static struct { char h[64]; uint64_t ms; } rec[DROP_RECENT];
+	static size_t next;
+	uint64_t now = mono_ms();
+	size_t i;
+
+	for (i = 0; i < DROP_RECENT; i++)
+		if (strcmp(rec[i].h, handle) == 0) {
+			if (now - rec[i].ms < DROP_AGAIN_MS)
+				return 1;
+			rec[i].ms = now;
+			return 0;
+		}
+	snprintf(rec[next].h, sizeof(rec[next].h), "%s", handle);
+	rec[next].ms = now;
+	next = (next + 1) % DROP_RECENT;
+	return 0;
+}
+
+/* The shape's directory is damaged (shapelog_check.c): never serve a
+ * byte of it.  Ask shapecache to drop the shape and hold the request
+ * until MSG_SHAPE_GONE ends it with a 409 naming the new handle (or the
+ * snapshot wait times out with a 503). */
+static void
+serve_damaged(struct hreq *r)
+{
+	if (!drop_recent(r->handle)) {
+		log_warnx("shape %s: damaged directory (%s): dropping the shape",
+		    r->handle, shapelog_damage());
+		sclient_drop(r->handle);
+	}
+	serve_wait(r, live_ent(r->handle), HREQ_WAIT_SNAPSHOT);
+}
+
 static void
 serve_log_error(struct hreq *r, int err)
 {
@@ -397,6 +557,10 @@ serve_log_error(struct hreq *r, int err)
 	/* Files gone: the shape was removed under us (§4.3 case 3). */
 	if (err == ENOENT) {
 		serve_must_refetch(r, NULL);
+		return;
+	}
+	if (err == SHAPELOG_EDAMAGED) {
+		serve_damaged(r);
 		return;
 	}
 	log_warnx("request %s: shape %s: %s", r->reqid, r->handle,
@@ -488,8 +652,7 @@ serve_attempt(struct hreq *r)
 		serve_log_error(r, errno);
 		return;
 	}
-	res = shapelog_plan(e->dir, &st, r->p.offset_kind, &r->p.offset,
-	    &lr.plan);
+	res = memo_plan(e, &st, r->p.offset_kind, &r->p.offset, &lr.plan);
 	switch (res) {
 	case SHAPELOG_AT_END:
 		if (r->p.live && !sse_wanted(r)) {

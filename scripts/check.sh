@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # check.sh (make check, after the binaries are built): every test.
 #   1. unit tests (Check, fork mode, ASan/UBSan build: bin-san/unit-tests)
-#   2. smoke runs of the benchmarks at tiny sizes; mandoc -Tlint of the
-#      man pages
-#   3. npm ci of the end-to-end test dependencies (tests/e2e)
+#   2. the where-bench smoke run; mandoc -Tlint of the man pages
+#   3. npm ci of the end-to-end test dependencies (tests/e2e), then smoke
+#      runs of the benchmark scenarios at tiny sizes (node bench/run.mjs
+#      --smoke: each starts its own Postgres and electricd; a failing
+#      script fails the stage, a missed target does not)
 #   4. one throwaway Postgres for the whole run (under /tmp, fsync off)
 #   5. the WHERE differential test (bin-san/where-diff, tests/where)
 #   6. the end-to-end tests: node --test, one file at a time
@@ -53,6 +55,16 @@ e2e_ready=1
 	fi
 	npm ci --no-audit --no-fund --loglevel=error && echo "$sum" >"$stamp"
 ) || { failed+=(npm); e2e_ready=0; }
+
+if want bench; then
+	stage "benchmark scenario smoke runs (node bench/run.mjs --smoke)"
+	if ((e2e_ready)); then
+		BENCH_TMPDIR=${TMPDIR:-/tmp} timeout -k 10 600 \
+			node bench/run.mjs --smoke || failed+=(bench-smoke)
+	else
+		echo "skipped: npm ci failed"; failed+=(bench-smoke)
+	fi
+fi
 
 tmp=$(mktemp -d /tmp/electricd-check.XXXXXX)
 chmod 755 "$tmp"

@@ -6,8 +6,13 @@
 # and `npm` are on PATH their packages are not required.
 set -euo pipefail
 
+# sqlite3: tests/e2e/scale_restart copies meta.db rows.
+# gnuplot-nox: the benchmarks' sweep plots (bench/run.mjs); nginx-light, wrk:
+# the static-file and caching-proxy baselines of bench/ (make check runs
+# every scenario at smoke size).
 pkgs=(gcc make pkg-config libpq-dev libevent-dev libjansson-dev
-      libsqlite3-dev libpg-query-dev check postgresql mandoc curl procps)
+      libsqlite3-dev libpg-query-dev check postgresql mandoc curl procps
+      gnuplot-nox nginx-light wrk sqlite3)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm  >/dev/null 2>&1 || pkgs+=(npm)
 

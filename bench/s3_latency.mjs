@@ -1,0 +1,114 @@
+// s3_latency: commit -> long-poll response with many independent
+// `id = k` shapes (issue 7 scenario 3; target: added by electricd p50
+// <= 1 ms, p99 <= 5 ms).
+//
+//   node bench/s3_latency.mjs --size smoke|full [--shapes N] [--samples S]
+//
+// N rows and N shapes `id = k` (10k at full size), each read to its end.
+// A pg_recvlogical runs all along on a slot of its own (the baseline: the
+// same commit reaching a plain logical-replication client).  Per sample:
+// a live request on a random shape is parked (20 ms), then an UPDATE of
+// that row is committed (synchronous_commit = on: otherwise decoding waits
+// for the WAL writer).  Times from the moment the UPDATE is sent:
+//   baseline  = pg_recvlogical has written the transaction's Commit
+//   electricd = the live response has arrived.
+// "added by electricd" is electricd - baseline per sample (both watch the
+// same commit from this process); its p50 and p99 are the figures.
+import { spawn } from 'node:child_process';
+import { emit, main, now, onCleanup, percentile, pgBin, pool, readToEnd, say, shapeGet, sleep,
+  startElectricd, startPostgres } from './lib.mjs';
+
+const SIZES = {
+  smoke: { shapes: 20, samples: 30 },
+  full: { shapes: 10000, samples: 300 },
+};
+
+await main(async (args) => {
+  const size = SIZES[args.size];
+  const nShapes = Number(args.shapes ?? size.shapes);
+  const samples = Number(args.samples ?? size.samples);
+  const db = await startPostgres('s3');
+  await db.sql('CREATE TABLE bench_lat (id int PRIMARY KEY, v text)');
+  await db.sql(`INSERT INTO bench_lat SELECT g, repeat('x', 80) FROM generate_series(1, ${nShapes}) g`);
+  const e = await startElectricd(db.url, {
+    ELECTRIC_MAX_INITIAL_REQUESTS: '2000', ELECTRIC_SHAPE_SUSPEND_TIMEOUT: '0',
+  });
+  const t0 = now();
+  const ids = Array.from({ length: nShapes }, (_, i) => i + 1);
+  const shapes = await pool(ids, 16, async (k) => {
+    const r = await readToEnd(e.url, { table: 'bench_lat', where: `id = ${k}` });
+    if (r.rows !== 1) throw new Error(`shape id = ${k}: ${r.rows} rows`);
+    return { k, handle: r.handle, offset: r.offset };
+  });
+  say(`${nShapes} shapes registered in ${((now() - t0) / 1000).toFixed(1)} s; ` +
+    `electricd: ${e.mem().n} processes`);
+
+  const pub = `electric_publication_${e.streamId}`;
+  await db.sql("SELECT pg_create_logical_replication_slot('bench_lat', 'pgoutput')");
+  const rl = startRecvlogical(db, pub);
+  onCleanup(rl.kill);
+  await sleep(500);
+
+  const c = await db.client();
+  await c.query('SET synchronous_commit = on');
+  const lat = { electricd: [], baseline: [], added: [] };
+  let seed = 42, timeouts = 0;
+  for (let i = 0; i < samples; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const s = shapes[seed % shapes.length];
+    const live = shapeGet(e.url, { table: 'bench_lat', where: `id = ${s.k}`, handle: s.handle,
+      offset: s.offset, live: 'true' });
+    await sleep(20);
+    const committed = rl.nextCommit();
+    const ts = now();
+    await c.query('UPDATE bench_lat SET v = $1 WHERE id = $2', [`v${i}`.padEnd(80, 'y'), s.k]);
+    const [res, tb] = await Promise.all([live, committed]);
+    if (res.headers['electric-offset']) s.offset = res.headers['electric-offset'];
+    if (!res.body.includes('"update"')) {
+      if (++timeouts > 20) throw new Error(`live requests without the update: ${res.status}`);
+      i--;
+      continue;
+    }
+    const el = res.at - ts, bl = tb - ts;
+    lat.electricd.push(el);
+    lat.baseline.push(bl);
+    lat.added.push(el - bl);
+  }
+  await c.end();
+  const p = (xs, q) => percentile(xs, q);
+  say(`electricd p50 ${p(lat.electricd, 0.5).toFixed(2)} p99 ${p(lat.electricd, 0.99).toFixed(2)} ms; ` +
+    `pg_recvlogical p50 ${p(lat.baseline, 0.5).toFixed(2)} p99 ${p(lat.baseline, 0.99).toFixed(2)} ms`);
+  for (const [q, lim] of [[0.5, 1], [0.99, 5]]) {
+    const tag = q === 0.5 ? 'p50' : 'p99';
+    emit({ scenario: 3, name: `commit->live response, ${nShapes} shapes, ${tag}`, metric: 'ms',
+      baseline: 'pg_recvlogical', baseline_value: p(lat.baseline, q), value: p(lat.electricd, q),
+      added_ms: Math.round(p(lat.added, q) * 1000) / 1000, target: `added ${tag} <= ${lim} ms`,
+      pass: args.size === 'full' ? p(lat.added, q) <= lim : null, size: args.size, samples });
+  }
+});
+
+/* pg_recvlogical writing the slot's messages to a pipe.  nextCommit()
+ * resolves with the time the next Commit message has been read: each
+ * message is written as its bytes plus '\n'; a pgoutput v1 Commit is 26
+ * bytes starting with 'C' and a zero flags byte. */
+function startRecvlogical(db, pub) {
+  const child = spawn(pgBin('pg_recvlogical'), ['-d', db.url, '--slot', 'bench_lat', '--start',
+    '-o', 'proto_version=1', '-o', `publication_names=${pub}`, '-f', '-', '--no-loop'],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  let tail = Buffer.alloc(0);
+  let waiter = null;
+  child.stdout.on('data', (d) => {
+    const at = now();
+    tail = Buffer.concat([tail, d]).subarray(-64);
+    const n = tail.length;
+    if (waiter && n >= 27 && tail[n - 1] === 10 && tail[n - 27] === 0x43 && tail[n - 26] === 0) {
+      const w = waiter;
+      waiter = null;
+      w(at);
+    }
+  });
+  return {
+    nextCommit: () => new Promise((resolve) => { waiter = resolve; }),
+    kill: () => { try { child.kill('SIGKILL'); } catch { /* gone */ } },
+  };
+}

@@ -1,0 +1,149 @@
+// s6_fanout: issue 7 scenario 6, two fan-out latencies (run by
+// bench/run.mjs; `node bench/s6_fanout.mjs --size smoke|full`).
+//
+//  a) one write reaching N long-poll clients of one shape (full: 10,000):
+//     every client holds a live request on the same shape; one INSERT
+//     commits; the figure is the commit -> answer time of each client,
+//     p50/p99/max over `writes` writes (target p99 <= 100 ms).
+//  b) one 50-row transaction hitting S overlapping shapes (full: 1,500;
+//     `v > k` for k = 0..S-1, every row matches all): one live client per
+//     shape; the figure is the time until the last of the S long-polls has
+//     its answer (target <= 50 ms), with p50/p99 as extra fields.
+//
+// Times run from just before the statement is sent (so they include
+// Postgres' commit) to the moment a client has read the whole answer; the
+// clients are raw keep-alive sockets in worker processes (lpclients.mjs),
+// on the same 2 cores as electricd and Postgres.  There is no baseline:
+// the targets are absolute.
+import fs from 'node:fs';
+
+import { LpClients, waitHeld } from './lpclients.mjs';
+import {
+  emit, freePort, main, percentile, pool, procRole, readToEnd, runAsync, say, sleep, startElectricd, startPostgres,
+} from './lib.mjs';
+
+const SIZES = {
+  smoke: { clients: 100, writes: 2, shapes: 10, workers: 1 },
+  full: { clients: 10_000, writes: 5, shapes: 1_500, workers: 2 },
+};
+
+/* BENCH_PERF=file: perf record -g of the http process during part a. */
+function perfHttp(e) {
+  if (!process.env.BENCH_PERF) return null;
+  const pid = httpPid(e);
+  const p = runAsync('perf', ['record', ...(process.env.BENCH_PERF_DWARF ? ['--call-graph', 'dwarf,16384'] : ['-g']), '-o', process.env.BENCH_PERF, '-p', String(pid)]);
+  return { stop: async () => { p.child.kill('SIGINT'); await p.done; } };
+}
+
+/* CPU time (user+sys, ms) of one process so far. */
+function cpuMs(pid) {
+  if (!pid) return 0;
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+const httpPid = (e) => e.tree().find((p) => procRole(p) === 'http');
+
+const ms = (ns) => Number(ns) / 1e6;
+
+/* Commit one statement and wait for k data answers on every client;
+ * returns the latencies (ms) of the clients' k-th answers. */
+async function writeAndWait(db, lp, k, text, cpu = {}) {
+  const c0 = cpuMs(cpu.pid);
+  const t0 = process.hrtime.bigint();
+  await db.query(text);
+  const times = await lp.waitData(k, 60_000);
+  cpu.ms = (cpu.ms || 0) + cpuMs(cpu.pid) - c0;
+  const missing = times.filter((x) => x === null).length;
+  if (missing > 0) throw new Error(`${missing} clients got no answer (${JSON.stringify(await lp.status())})`);
+  return times.map((x) => ms(x.t - t0));
+}
+
+async function fanout(db, e, prom, sz, size) {
+  await db.query('CREATE TABLE fan (id int PRIMARY KEY, v text)');
+  await db.query("INSERT INTO fan VALUES (1, 'x')");
+  const r = await readToEnd(e.url, { table: 'fan' });
+  const lp = await LpClients.open({ port: e.port, n: sz.clients, workers: sz.workers });
+  const perf = perfHttp(e);
+  try {
+    const lat = [];
+    const cpu = { pid: httpPid(e) };
+    await lp.start(Array.from({ length: sz.clients },
+      () => ({ query: 'table=fan', offset: r.offset, handle: r.handle, cursor: '' })));
+    for (let k = 1; k <= sz.writes; k++) {
+      await waitHeld(prom, sz.clients, 60_000, lp);
+      const l = await writeAndWait(db, lp, k, `INSERT INTO fan VALUES (${k + 1}, 'row ${k}')`, cpu);
+      say(`fan-out write ${k}: p50 ${percentile(l, 0.5).toFixed(1)} ms, ` +
+        `p99 ${percentile(l, 0.99).toFixed(1)} ms, max ${Math.max(...l).toFixed(1)} ms`);
+      lat.push(...l);
+    }
+    const p99 = percentile(lat, 0.99);
+    emit({ scenario: 6, name: `one write to ${sz.clients} long-polls`, metric: 'p99 ms',
+      baseline: null, baseline_value: null, value: p99, target: 'p99 <= 100 ms',
+      pass: p99 <= 100, size, p50: percentile(lat, 0.5), max: Math.max(...lat),
+      samples: lat.length, writes: sz.writes,
+      http_cpu_us_per_answer: (cpu.ms * 1000) / (sz.clients * sz.writes) });
+  } finally {
+    await perf?.stop();
+    await lp.stop();
+  }
+}
+
+async function overlap(db, e, prom, sz, size) {
+  await db.query('CREATE TABLE ov (id int PRIMARY KEY, v int)');
+  await db.query('INSERT INTO ov VALUES (0, -1)');
+  say(`creating ${sz.shapes} overlapping shapes`);
+  const t0 = Date.now();
+  const shapes = await pool(Array.from({ length: sz.shapes }, (_, k) => k), 16,
+    (k) => readToEnd(e.url, { table: 'ov', where: `v > ${k}` }));
+  say(`${sz.shapes} shapes in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const lp = await LpClients.open({ port: e.port, n: sz.shapes, workers: sz.workers });
+  try {
+    await lp.start(shapes.map((s, k) => ({ query: `table=ov&where=${encodeURIComponent(`v > ${k}`)}`,
+      offset: s.offset, handle: s.handle, cursor: '' })));
+    await waitHeld(prom, sz.shapes, 60_000, lp);
+    await sleep(500);
+    const big = sz.shapes + 1000;
+    // BENCH_PERF_ALL=file: perf record -a -g of the whole machine during b.
+    const perf = process.env.BENCH_PERF_ALL ?
+      runAsync('perf', ['record', '-a', '-g', '-o', process.env.BENCH_PERF_ALL]) : null;
+    if (perf) await sleep(1000);
+    const l = await writeAndWait(db, lp, 1,
+      `INSERT INTO ov SELECT g, ${big} FROM generate_series(1, 50) g`);
+    if (perf) { perf.child.kill('SIGINT'); await perf.done; }
+    const all = Math.max(...l);
+    say(`50-row tx to ${sz.shapes} shapes: all answered in ${all.toFixed(1)} ms ` +
+      `(p50 ${percentile(l, 0.5).toFixed(1)}, p99 ${percentile(l, 0.99).toFixed(1)})`);
+    emit({ scenario: 6, name: `50-row tx to ${sz.shapes} overlapping shapes`, metric: 'all answered ms',
+      baseline: null, baseline_value: null, value: all, target: '<= 50 ms', pass: all <= 50, size,
+      p50: percentile(l, 0.5), p99: percentile(l, 0.99) });
+  } finally {
+    await lp.stop();
+  }
+}
+
+main(async (args) => {
+  const { size } = args;
+  const sz = { ...SIZES[size] };	// --clients N etc. override a size
+  for (const k of Object.keys(sz)) if (args[k] !== undefined) sz[k] = Number(args[k]);
+  const pgc = await startPostgres('s6', { max_connections: 200 });
+  const promPort = await freePort();
+  const e = await startElectricd(pgc.url, {
+    ELECTRIC_MAX_EXISTING_REQUESTS: String(4 * Math.max(sz.clients, sz.shapes) + 100),
+    ELECTRIC_MAX_INITIAL_REQUESTS: '1000',
+    ELECTRIC_LONG_POLL_TIMEOUT: '120000',
+    ELECTRIC_PROMETHEUS_PORT: String(promPort),
+  });
+  const prom = `http://127.0.0.1:${promPort}`;
+  const db = await pgc.client();
+  // The cluster runs with synchronous_commit off; then the WAL sender waits
+  // for the WAL writer (up to wal_writer_delay) and that, not electricd,
+  // would be measured.
+  await db.query('SET synchronous_commit = on');
+  try {
+    await fanout(db, e, prom, sz, size);
+    await overlap(db, e, prom, sz, size);
+  } finally {
+    await db.end();
+  }
+});
