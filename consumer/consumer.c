@@ -354,12 +354,22 @@ snapshot_failed_for_good(struct consumer *c, const char *msg)
 	cons_give_up(c, c->where != NULL ? "where" : "table", msg);
 }
 
-/* A snapshot write failed.  No reader was given a chunk (offset=-1 waits
- * for snapshot.done), so the files are discarded and the snapshot is
- * retried under the same handle after the storage backoff. */
+/* A snapshot write failed.  Chunks already complete may have been served
+ * (they are, while the snapshot runs) and cannot be redone under the same
+ * handle (clients would mix two snapshots): give the shape up.  Else
+ * discard the files and retry after the storage backoff. */
 static void
 snapshot_storage_failed(struct consumer *c, const char *msg)
 {
+	char *why;
+
+	if (shapelog_state(c->sl)->snap_chunks > 0) {
+		why = xasprintf("storage error during the snapshot after %u "
+		    "chunks were complete: %s",
+		    shapelog_state(c->sl)->snap_chunks, msg);
+		log_warnx("%s; giving the shape up (its clients get 409)", why);
+		cons_give_up(c, "storage", why);
+	}
 	if (shapelog_snap_abort(c->sl) == -1)
 		log_warn("%s: cannot discard the unfinished snapshot", c->dir);
 	cons_storage_fail(c, msg);

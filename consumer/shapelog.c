@@ -261,10 +261,17 @@ remove_parts(const struct shapelog *sl)
 	closedir(d);
 }
 
-/* Snapshot state from the files; an incomplete snapshot wipes the dir. */
+/* Snapshot state from the files.  An unfinished snapshot with no complete
+ * chunk was never served: it wipes the dir and is redone.  One whose
+ * snapshot.0 is complete may have been served (shapelog_plan serves chunks
+ * while the snapshot runs), and a redone snapshot under the same handle
+ * could mix with it: that is damage (the shape is dropped, its clients get
+ * 409, never a mix of two snapshots). */
 static int
 recover_snapshot(struct shapelog *sl)
 {
+	char path[SHAPELOG_PATH_MAX];
+	struct stat sb;
 	uint32_t n;
 
 	if (shapelog_snap_scan(sl->dir, &n, NULL, 0) == 0) {
@@ -275,6 +282,13 @@ recover_snapshot(struct shapelog *sl)
 	}
 	if (errno != ENOENT)
 		return -1;
+	if (shapelog_path(path, sizeof(path), sl->dir, "snapshot.0") == 0 &&
+	    stat(path, &sb) == 0) {
+		shapelog_set_damage("snapshot interrupted after a chunk was "
+		    "complete (clients may hold it)");
+		errno = SHAPELOG_EDAMAGED;
+		return -1;
+	}
 	sl->st.snap_chunks = 0;
 	sl->st.snap_done = 0;
 	return wipe_dir(sl);

@@ -15,7 +15,9 @@
  *   snapshot.done  written (and fsynced) after the last chunk: "<K+1>\n",
  *                  then one line "<bytes>\n" per chunk (chunk sizes;
  *                  absent in directories written before issue 5).
- *                  Without it the snapshot is incomplete and is redone.
+ *                  Without it the snapshot is incomplete: redone if no
+ *                  chunk was complete, else the shape is dropped (its
+ *                  chunks may have been served: 409, never a mix).
  *   log            main log data, entries ",<json>\n" in offset order.
  *   log.idx        one 24-byte record per durable entry, host order:
  *                  u64 tx, u64 op, u64 end (byte position in log just
@@ -96,7 +98,8 @@ int shapelog_read_state(const char *dir, struct shapelog_state *) WUR;
 
 enum shapelog_plan_result {
 	SHAPELOG_OK = 0,
-	SHAPELOG_NOT_READY,		/* offset -1 but snapshot not done */
+	SHAPELOG_NOT_READY,		/* the next snapshot chunk is not
+					 * complete yet */
 	SHAPELOG_OUT_OF_BOUNDS,		/* request offset > last */
 	SHAPELOG_AT_END,		/* nothing after the offset: up-to-date */
 	SHAPELOG_ERROR			/* I/O error, errno set */

@@ -311,7 +311,10 @@ shapelog_plan(const char *dir, const struct shapelog_state *st,
 	shapelog_last(st, &last);
 	switch (kind) {
 	case OFFSET_BEFORE_ALL:
-		if (!st->snap_done)
+		/* Chunk 0 as soon as it is complete, while the snapshot goes
+		 * on: a snapshot cut short after that is never redone under
+		 * the same handle (shapelog_open reports it damaged: 409). */
+		if (st->snap_chunks == 0)
 			return SHAPELOG_NOT_READY;
 		return plan_snap_chunk(dir, 0, &last, 1, plan);
 	case OFFSET_NOW:

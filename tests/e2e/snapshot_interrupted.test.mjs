@@ -1,16 +1,18 @@
 // snapshot_interrupted: a consumer SIGKILLed in the middle of its
-// snapshot, after some chunk files were complete.  No reader is given a
-// chunk before the snapshot is finished (offset=-1 waits for
-// snapshot.done), so the consumer redoes the snapshot under the same
-// handle: the waiting client's first response comes from the new snapshot
-// and the whole shape equals Postgres, every row exactly once.
+// snapshot.  Chunks are served as soon as they are complete, while the
+// snapshot goes on, so a snapshot cut short after a chunk was complete is
+// never redone under the same handle (the client would stitch two
+// different snapshots together): the shape is dropped, the client holding
+// chunk 0 gets a 409 naming a new handle, and the new shape's snapshot
+// equals Postgres.  Cut short before any chunk was complete, nothing was
+// served: the snapshot is redone under the same handle.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after } from 'node:test';
 import {
-  cleanup, createDatabase, isChange, readToEnd, scenario, shapeGet, sleep,
+  assert409, cleanup, createDatabase, isChange, readToEnd, scenario, shapeGet, sleep,
   startElectricd, waitFor,
 } from './lib.mjs';
 
@@ -24,7 +26,7 @@ async function setup() {
   await db.sql(`INSERT INTO big SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS}) g`);
   const E = await startElectricd({
     databaseUrl: db.url,
-    env: { ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD: '262144' },
+    env: { ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD: '65536' },
   });
   return { db, E };
 }
@@ -32,8 +34,9 @@ async function setup() {
 const consumers = (E) => E.tree().filter((p) => p.role === 'consumer');
 
 /* Starts a shape request and freezes its consumer (SIGSTOP) at the point
- * where `ready(dir, first)` holds, stepping it with short SIGCONT pulses.  Returns
- * { pid, dir, first } with first the pending offset=-1 request. */
+ * where `ready(dir, first)` holds, stepping it with short SIGCONT pulses.
+ * Returns { pid, dir, first } with first the offset=-1 request (its
+ * answer, once there, in first.answered). */
 async function freezeSnapshot(E, ready) {
   const first = shapeGet(E, { table: 'big', offset: '-1' });
   first.then((r) => { first.answered = r; }, () => {});
@@ -62,22 +65,48 @@ async function freezeSnapshot(E, ready) {
   return { pid, dir, first };
 }
 
-async function expectEqualsPostgres(E, db, handle) {
+async function expectEqualsPostgres(E, db) {
   const all = await readToEnd(E, { table: 'big' }, { max: 2000 });
-  if (handle) assert.notEqual(all.handle, handle, 'a new handle');
   const ids = all.messages.filter(isChange).map((m) => Number(m.value.id));
-  assert.equal(ids.length, ROWS, 'rows in the new snapshot');
+  assert.equal(ids.length, ROWS, 'rows in the snapshot');
   assert.equal(new Set(ids).size, ROWS, 'no row twice');
   const [{ n }] = await db.sql('SELECT count(*)::int AS n FROM big');
   assert.equal(ids.length, n);
   return all.handle;
 }
 
-scenario('killed after chunks were complete: redone under the same handle, nothing partial served', async () => {
+scenario('killed after chunk 0 was served: 409 and a new handle, never a mixed snapshot', async () => {
+  const { db, E } = await setup();
+  // Step until chunk 0 was answered (http learns of it from the consumer).
+  const { pid, first } = await freezeSnapshot(E,
+    (d, req) => req.answered !== undefined);
+  const r0 = first.answered;
+  assert.equal(r0.status, 200, r0.text);
+  const handle = r0.headers['electric-handle'];
+  assert.equal(r0.headers['electric-offset'], '0_0', 'chunk 0 was served');
+  assert.ok(r0.body.filter(isChange).length > 0, 'chunk 0 has rows');
+  assert.equal(r0.headers['electric-up-to-date'], undefined, 'not up-to-date');
+  process.kill(pid, 'SIGKILL');
+
+  // The client goes on from chunk 0: the shape must be gone.
+  let r;
+  await waitFor('a 409 for the interrupted snapshot', async () => {
+    r = await shapeGet(E, { table: 'big', handle, offset: '0_0' });
+    return r.status !== 200;
+  }, 30_000, 200);
+  const newHandle = assert409(r);
+  assert.notEqual(newHandle, handle);
+  const h = await expectEqualsPostgres(E, db);
+  assert.notEqual(h, handle, 'a new handle');
+  assert.match(E.log(), /snapshot interrupted after a chunk was complete/);
+});
+
+scenario('killed before any chunk was complete: redone under the same handle', async () => {
   const { db, E } = await setup();
   const { pid, dir, first } = await freezeSnapshot(E,
-    (d) => fs.existsSync(path.join(d, 'snapshot.1')));
-  assert.equal(first.answered, undefined, 'no response before snapshot.done');
+    (d) => fs.existsSync(path.join(d, 'snapshot.0.part')));
+  assert.ok(!fs.existsSync(path.join(dir, 'snapshot.0')));
+  assert.equal(first.answered, undefined, 'nothing answered yet');
   process.kill(pid, 'SIGKILL');
   const r0 = await first;
   assert.equal(r0.status, 200, r0.text);

@@ -214,12 +214,19 @@ START_TEST(snapshot_not_ready)
 	struct shapelog_state st;
 
 	ck_assert_ptr_nonnull(sl);
+	/* Nothing complete yet: offset -1 waits. */
 	snap(sl, "{\"r\":\"1\"}");
+	st = *shapelog_state(sl);
+	ck_assert_uint_eq(st.snap_chunks, 0);
+	expect_plan(&st, "-1", SHAPELOG_NOT_READY, NULL, NULL, 0);
+	/* Chunk 0 complete, the snapshot still running: chunk 0 is served
+	 * (never with up-to-date), the next one waits. */
 	snap(sl, "{\"r\":\"2\"}");
 	snap(sl, "{\"r\":\"3\"}");
 	st = *shapelog_state(sl);
 	ck_assert_uint_eq(st.snap_chunks, 1);
-	expect_plan(&st, "-1", SHAPELOG_NOT_READY, NULL, NULL, 0);
+	expect_plan(&st, "-1", SHAPELOG_OK, "[{\"r\":\"1\"}\n,{\"r\":\"2\"}\n]",
+	    "0_0", 0);
 	expect_plan(&st, "0_0", SHAPELOG_NOT_READY, NULL, NULL, 0);
 	expect_plan(&st, "0_inf", SHAPELOG_AT_END, "[" UTD "]", "0_inf", 1);
 	expect_plan(&st, "1_0", SHAPELOG_OUT_OF_BOUNDS, NULL, NULL, 0);
@@ -407,41 +414,55 @@ END_TEST
 
 START_TEST(incomplete_snapshot_discarded)
 {
-	struct shapelog *sl = shapelog_open(sl_dir, 20);
+	struct shapelog *sl = shapelog_open(sl_dir, 1000);
 	struct shapelog_xip x = { 1, 5, 0, 0, NULL }, y;
 	struct shapelog_state rs;
 
+	/* Crash before any chunk was complete: nothing was served, so the
+	 * snapshot is wiped and redone under the same handle. */
 	ck_assert_ptr_nonnull(sl);
 	snap(sl, "{\"r\":\"1\"}");
-	snap(sl, "{\"r\":\"2\"}");
-	snap(sl, "{\"r\":\"3\"}");
 	ck_assert_int_eq(shapelog_xip_write(sl, &x), 0);
-	shapelog_close(sl);		/* crash before snap_finish */
-	ck_assert(exists("snapshot.0"));
-	ck_assert_int_eq(shapelog_read_state(sl_dir, &rs), 0);
-	ck_assert_uint_eq(rs.snap_done, 0);
-	ck_assert_uint_eq(rs.snap_chunks, 1);
-
-	/* Readers are never given a chunk before snapshot.done exists
-	 * (offset=-1 waits for it), so the snapshot is redone under the same
-	 * handle. */
+	shapelog_close(sl);
+	ck_assert(!exists("snapshot.0"));
+	ck_assert(exists("snapshot.0.part"));
 	sl = shapelog_open(sl_dir, 20);
 	ck_assert_ptr_nonnull(sl);
 	ck_assert_uint_eq(shapelog_state(sl)->snap_chunks, 0);
 	ck_assert_uint_eq(shapelog_state(sl)->snap_done, 0);
-	ck_assert(!exists("snapshot.0"));
-	ck_assert(!exists("snapshot.1.part"));
+	ck_assert(!exists("snapshot.0.part"));
 	ck_assert(!exists("snapshot.xip"));
 	ck_assert_int_eq(shapelog_xip_read(sl, &y), 1);
-	/* Redo it. */
+
+	/* Crash after chunk 0 was complete: a reader may hold it (chunks
+	 * are served while the snapshot runs) and a redone snapshot could
+	 * mix with it, so the directory is damaged (the consumer drops the
+	 * shape: 409). */
+	snap(sl, "{\"r\":\"1\"}");
+	snap(sl, "{\"r\":\"2\"}");
+	snap(sl, "{\"r\":\"3\"}");
+	shapelog_close(sl);
+	ck_assert(exists("snapshot.0"));
+	ck_assert_int_eq(shapelog_read_state(sl_dir, &rs), 0);
+	ck_assert_uint_eq(rs.snap_done, 0);
+	ck_assert_uint_eq(rs.snap_chunks, 1);
+	errno = 0;
+	ck_assert_ptr_null(shapelog_open(sl_dir, 20));
+	ck_assert_int_eq(errno, SHAPELOG_EDAMAGED);
+	ck_assert_str_eq(shapelog_damage(), "snapshot interrupted after a "
+	    "chunk was complete (clients may hold it)");
+	ck_assert(exists("snapshot.0"));	/* nothing removed */
+	ck_assert_int_eq(unlink(path_of("snapshot.0")), 0);
+	ck_assert_int_eq(unlink(path_of("snapshot.1.part")), 0);
+
+	/* A finished snapshot missing a chunk file is damaged too. */
+	sl = shapelog_open(sl_dir, 20);
+	ck_assert_ptr_nonnull(sl);
 	snap(sl, "{\"r\":\"9\"}");
 	ck_assert_int_eq(shapelog_snap_finish(sl, END, strlen(END)), 0);
 	expect_plan(shapelog_state(sl), "-1", SHAPELOG_OK,
 	    "[{\"r\":\"9\"}\n," END "\n]", "0_0", 0);
 	shapelog_close(sl);
-
-	/* A finished snapshot missing a chunk file is damaged: dropped by
-	 * the consumer (not redone under the same handle). */
 	ck_assert_int_eq(unlink(path_of("snapshot.0")), 0);
 	errno = 0;
 	ck_assert_ptr_null(shapelog_open(sl_dir, 20));
