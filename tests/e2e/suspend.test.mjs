@@ -92,7 +92,8 @@ scenario('idle shapes suspend; a change, a live request and resume wake them', a
   const live = shapeGet(E, { table: 'items', where: 'id < 100', handle: a.handle,
     offset: f.offset, live: 'true' });
   await waitRunning(E, a.handle, 5000);
-  assert.equal(shapeInfo(E, a.handle).state, 'active');
+  // The consumer records 'active' once it is up, a moment after its fork.
+  await waitFor('state active', () => shapeInfo(E, a.handle).state === 'active', 5000);
   await db.sql("INSERT INTO items VALUES (12, 'twelve', null)");
   r = await live;
   assert.equal(r.status, 200, r.text);
