@@ -596,40 +596,6 @@ shapelog_snap_abort(struct shapelog *sl)
 	return r;
 }
 
-/* Writes, syncs and removes a 64 KiB file: can dir take writes again? */
-int
-shapelog_probe(const char *dir, char *why, size_t whylen)
-{
-	static const char zero[64 * 1024];
-	char path[SHAPELOG_PATH_MAX];
-	const char *op = "mkdir";
-	int fd = -1, e;
-
-	if (shapelog_path(path, sizeof(path), dir, ".probe") == -1)
-		goto bad;
-	if (mkdir_p(dir, 0700) == -1)
-		goto bad;
-	op = "create";
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
-		goto bad;
-	if ((op = "write", write_all(fd, zero, sizeof(zero)) == -1) ||
-	    (op = "fsync", fsync(fd) == -1))
-		goto bad;
-	close(fd);
-	(void)unlink(path);
-	return 0;
-bad:
-	e = errno;
-	if (fd != -1) {
-		close(fd);
-		(void)unlink(path);
-	}
-	if (why != NULL && whylen > 0)
-		snprintf(why, whylen, "%s: %s: %s", path, op, strerror(e));
-	errno = e;
-	return -1;
-}
-
 /* ---- main log ---- */
 
 static void

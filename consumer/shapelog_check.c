@@ -14,6 +14,9 @@
  * A partial trailing record of log.idx or log.chunks and log bytes past
  * the last record are an interrupted commit (never acknowledged): not
  * damage, the writer truncates them and readers ignore them.
+ *
+ * Also the storage-fault helpers: which errnos a retry may cure, and the
+ * probe a consumer in storage_error runs before it tries again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -422,4 +425,40 @@ shapelog_check_range(const char *path, off_t start, size_t len)
 	else if (r < 0)
 		errno = -r;
 	return r == 0 ? 0 : -1;
+}
+
+/* ---- storage faults ---- */
+
+/* Writes, syncs and removes a 64 KiB file: can dir take writes again? */
+int
+shapelog_probe(const char *dir, char *why, size_t whylen)
+{
+	static const char zero[64 * 1024];
+	char path[SHAPELOG_PATH_MAX];
+	const char *op = "mkdir";
+	int fd = -1, e;
+
+	if (shapelog_path(path, sizeof(path), dir, ".probe") == -1)
+		goto bad;
+	if (mkdir_p(dir, 0700) == -1)
+		goto bad;
+	op = "create";
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		goto bad;
+	if ((op = "write", shapelog_pwrite_all(fd, zero, sizeof(zero), 0) == -1) ||
+	    (op = "fsync", fsync(fd) == -1))
+		goto bad;
+	close(fd);
+	(void)unlink(path);
+	return 0;
+bad:
+	e = errno;
+	if (fd != -1) {
+		close(fd);
+		(void)unlink(path);
+	}
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "%s: %s: %s", path, op, strerror(e));
+	errno = e;
+	return -1;
 }

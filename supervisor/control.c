@@ -55,6 +55,20 @@ control_evbase(void)
 	return ctl_base;
 }
 
+struct chan *
+control_peer(const char *role, chan_frame_cb frame_cb, chan_close_cb close_cb,
+    void *arg)
+{
+	char *path = config_sock_path(role);
+	int fd = unix_connect(path);
+
+	free(path);
+	if (fd == -1)
+		return NULL;
+	return chan_new(ctl_base, fd, "root", FRAME_MAX_CTL, frame_cb, close_cb,
+	    arg);
+}
+
 void
 control_reply(struct chan *c, uint32_t id, int status, json_t *body)
 {

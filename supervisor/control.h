@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "frame.h"
+
 struct chan;
 struct event_base;
 
@@ -35,6 +37,10 @@ void control_reply(struct chan *, uint32_t id, int status, json_t *body);
 void control_error(struct chan *, uint32_t id, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 struct event_base *control_evbase(void);
+/* A short-lived channel from the root to a child's socket (run/ROLE.sock)
+ * for one request; NULL if nothing listens there. */
+struct chan *control_peer(const char *role, chan_frame_cb, chan_close_cb,
+    void *arg);
 
 /* control_shape.c: req is {"cmd":..,"target":HANDLE}. */
 void control_cmd_shape(struct ctl_client *, uint32_t id, json_t *req);

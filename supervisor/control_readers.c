@@ -99,16 +99,10 @@ ctl_readers_ask(struct ctl_readers *q, const char *handle)
 {
 	struct timeval tv = { CTL_READERS_TIMEOUT_MS / 1000,
 	    (CTL_READERS_TIMEOUT_MS % 1000) * 1000 };
-	char *path = config_sock_path("http");
 	struct mbuf m;
-	int fd, rc;
+	int rc;
 
-	fd = unix_connect(path);
-	free(path);
-	if (fd == -1)
-		return -1;
-	q->chan = chan_new(control_evbase(), fd, "root", FRAME_MAX_CTL,
-	    ctl_readers_frame, ctl_readers_close, q);
+	q->chan = control_peer("http", ctl_readers_frame, ctl_readers_close, q);
 	if (q->chan == NULL)
 		return -1;
 	mbuf_init(&m);

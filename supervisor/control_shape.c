@@ -297,17 +297,12 @@ static int
 ctl_delete_send(struct ctl_delete *d)
 {
 	struct timeval tv = { CTL_DELETE_TIMEOUT_S, 0 };
-	char *path = config_sock_path("shapecache");
 	struct shape_req q;
 	struct mbuf m;
-	int fd, rc;
+	int rc;
 
-	fd = unix_connect(path);
-	free(path);
-	if (fd == -1)
-		return -1;
-	d->chan = chan_new(control_evbase(), fd, "root", FRAME_MAX_CTL,
-	    ctl_delete_frame, ctl_delete_close, d);
+	d->chan = control_peer("shapecache", ctl_delete_frame, ctl_delete_close,
+	    d);
 	if (d->chan == NULL)
 		return -1;
 	memset(&q, 0, sizeof(q));
