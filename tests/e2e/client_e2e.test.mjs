@@ -11,13 +11,12 @@ import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import {
   cleanup, createDatabase, createItems, onCleanup, scenario, startElectricd, waitFor,
-  importClient,
+  startShapeClient,
 } from './lib.mjs';
 
 after(cleanup);
 
 // The client, with its long-lived timers unref'd (see lib.mjs).
-const { Shape, ShapeStream } = await importClient();
 
 // The client warns on protocol problems (stale cached responses, missing
 // headers): record them, the test fails on any.
@@ -30,29 +29,6 @@ console.warn = (...args) => {
 
 const canon = (rows) => JSON.stringify(
   rows.map((r) => ({ id: r.id, title: r.title, done: r.done })).sort((a, b) => a.id - b.id));
-
-function startClient(E) {
-  const ctrl = new AbortController();
-  const errors = [];
-  const stream = new ShapeStream({
-    url: `${E.url}/v1/shape`,
-    params: { table: 'items' },
-    signal: ctrl.signal,
-    onError: (err) => { errors.push(String(err?.stack || err)); },
-  });
-  const shape = new Shape(stream);
-  const c = {
-    shape,
-    errors,
-    stop: () => {
-      shape.unsubscribeAll();
-      stream.unsubscribeAll();
-      ctrl.abort();
-    },
-  };
-  onCleanup(c.stop);
-  return c;
-}
 
 async function converges(what, c, db, ms = 15_000) {
   let want;
@@ -71,7 +47,7 @@ scenario('ShapeStream + Shape: live changes and a SIGKILL of electricd', { timeo
   await createItems(db, [[1, 'one', false], [2, 'two', true], [3, 'three', null]]);
   const E = await startElectricd({ databaseUrl: db.url, env: { ELECTRIC_LONG_POLL_TIMEOUT: '5000' } });
 
-  const c = startClient(E);
+  const c = await startShapeClient(E);
   let timer;
   const rows = await Promise.race([
     c.shape.rows,
@@ -104,7 +80,7 @@ scenario('ShapeStream + Shape: live changes and a SIGKILL of electricd', { timeo
   assert.equal(c.shape.handle, handle, 'same shape handle after the restart');
 
   // A client started now converges too.
-  const c2 = startClient(E);
+  const c2 = await startShapeClient(E);
   await converges('a fresh client', c2, db);
   await db.sql("UPDATE items SET done = false WHERE id = 5");
   await converges('the old client, live again', c, db);

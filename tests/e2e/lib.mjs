@@ -750,6 +750,29 @@ export async function readToEnd(e, params, { max = 1000 } = {}) {
   throw new Error(`no up-to-date after ${max} requests`);
 }
 
+/* The real client following params (default: the items table) with
+ * ShapeStream + Shape; errors collected, stopped at cleanup.  Returns
+ * { shape, errors, stop }. */
+export async function startShapeClient(e, params = { table: 'items' }) {
+  const { Shape, ShapeStream } = await importClient();
+  const ctrl = new AbortController();
+  const errors = [];
+  const stream = new ShapeStream({
+    url: `${e.url}/v1/shape`,
+    params,
+    signal: ctrl.signal,
+    onError: (err) => { errors.push(String(err?.stack || err)); },
+  });
+  const shape = new Shape(stream);
+  const c = {
+    shape,
+    errors,
+    stop: () => { shape.unsubscribeAll(); stream.unsubscribeAll(); ctrl.abort(); },
+  };
+  onCleanup(c.stop);
+  return c;
+}
+
 /* Loads @electric-sql/client.  The client keeps a module-level 60 s
  * throttle timer (its up-to-date tracker) that is never cleared and would
  * hold a test file open for a minute after its tests: timers of 30 s and

@@ -14,14 +14,13 @@ import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import pg from 'pg';
 import {
-  cleanup, descendantsOf, follow, httpGet, importClient, onCleanup, procRole, scenario,
+  cleanup, descendantsOf, follow, httpGet, startShapeClient, onCleanup, procRole, scenario,
   shapeGet, sleep, startElectricd, waitFor,
 } from './lib.mjs';
 import { startCluster } from './pgcluster.mjs';
 
 after(cleanup);
 
-const { Shape, ShapeStream } = await importClient();
 
 const SEED = 20;
 const DOWN_MS = 6000;		// how long Postgres stays down per round
@@ -61,25 +60,6 @@ function startWriter(url) {
   w.stop = async () => { w.stopped = true; await w.done; };
   onCleanup(w.stop);
   return w;
-}
-
-function startClient(E) {
-  const ctrl = new AbortController();
-  const errors = [];
-  const stream = new ShapeStream({
-    url: `${E.url}/v1/shape`,
-    params: { table: 'items' },
-    signal: ctrl.signal,
-    onError: (err) => { errors.push(String(err?.stack || err)); },
-  });
-  const shape = new Shape(stream);
-  const c = {
-    shape,
-    errors,
-    stop: () => { shape.unsubscribeAll(); stream.unsubscribeAll(); ctrl.abort(); },
-  };
-  onCleanup(c.stop);
-  return c;
 }
 
 /* Checks one raw follower against Postgres's final rows (id -> {grp, v})
@@ -164,7 +144,7 @@ scenario('Postgres stops (fast, then immediate) and starts again', { timeout: 30
     shapes[name] = follow(E, { table: params.table, handle: r.headers['electric-handle'],
       offset: '-1', extra: params.where ? { where: params.where } : {} });
   }
-  const client = startClient(E);
+  const client = await startShapeClient(E);
   await waitFor('followers up to date', () => Object.values(shapes).every((f) => f.upToDate), 15_000);
 
   const w = startWriter(C.url);
