@@ -289,11 +289,16 @@ col_sub_relation(struct col_sub *s, const struct col_rel *r)
 	col_sub_send(s, MSG_RELATION, r->frame, r->framelen);
 }
 
-/* Makes s part of the open transaction; returns 0 if it cannot receive it. */
+/* Makes s part of the open transaction; returns 0 if it cannot receive it:
+ * it is down, joined in the middle of this transaction, or has missed an
+ * earlier one.  The last case covers a consumer back up while the old
+ * stream still flows (until MSG_REWOUND): a later transaction sent to it
+ * now would be applied, and the replayed missed ones then skipped as
+ * already held (their LSNs are below it): lost. */
 static int
 col_sub_join_txn(struct col_sub *s)
 {
-	if (s->chan == NULL || s->joining) {
+	if (s->chan == NULL || s->joining || s->missed) {
 		/* one blocker suffices: the queue only advances as a prefix */
 		if (!s->missed) {
 			col_blockers++;

@@ -323,6 +323,46 @@ START_TEST(test_down_consumer_blocks_and_rewinds)
 }
 END_TEST
 
+/* A consumer back up is sent nothing from the old stream: the transactions
+ * that arrive between its SUBSCRIBE and MSG_REWOUND would overtake the
+ * ones it missed (and those would then be skipped as already held). */
+START_TEST(test_rejoined_consumer_waits_for_rewind)
+{
+	struct frame f;
+	int rfd, cfd;
+	uint64_t seq;
+
+	rfd = col_connect("replication");
+	cfd = col_connect("consumer");
+	col_subscribe(cfd, "h1", "items");
+	col_relation(rfd, 100, "items");
+	col_txn(rfd, 100, 1000);
+	seq = col_recv_txn(cfd, 1000);
+	col_flushed(cfd, seq);
+	ck_assert_uint_eq(col_expect_ack(rfd), 1008);
+	close(cfd);
+	usleep(100000);
+	col_txn(rfd, 100, 1100);		/* missed while down */
+	cfd = col_connect("consumer");
+	col_subscribe(cfd, "h1", "items");
+	col_expect(rfd, MSG_REWIND, &f);
+	free((void *)f.data);
+	col_txn(rfd, 100, 1200);		/* the old stream, still flowing */
+	col_expect_none(cfd, 300);
+	col_expect_none(rfd, 200);		/* and no ACK past 1100 */
+	col_send(rfd, MSG_REWOUND, NULL);
+	col_relation(rfd, 100, "items");
+	col_txn(rfd, 100, 1100);
+	col_txn(rfd, 100, 1200);
+	seq = col_recv_txn(cfd, 1100);
+	col_flushed(cfd, seq);
+	ck_assert_uint_eq(col_expect_ack(rfd), 1108);
+	seq = col_recv_txn(cfd, 1200);
+	col_flushed(cfd, seq);
+	ck_assert_uint_eq(col_expect_ack(rfd), 1208);
+}
+END_TEST
+
 START_TEST(test_two_consumers_min_durable)
 {
 	int rfd, c1, c2;
@@ -518,6 +558,7 @@ collector_suite(void)
 	tcase_add_test(tc, test_unrelated_txn_acked_at_once);
 	tcase_add_test(tc, test_keepalive_acks_when_idle);
 	tcase_add_test(tc, test_down_consumer_blocks_and_rewinds);
+	tcase_add_test(tc, test_rejoined_consumer_waits_for_rewind);
 	tcase_add_test(tc, test_two_consumers_min_durable);
 	tcase_add_test(tc, test_known_shape_blocks_until_subscribed);
 	tcase_add_test(tc, test_forget_releases_blocked);
