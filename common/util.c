@@ -177,36 +177,41 @@ sbuf_add_sql_ident(struct sbuf *b, const char *s)
 	sbuf_addc(b, '"');
 }
 
+/* The JSON escape of each byte below 0x80 that needs one ("" = none). */
+static const char *const json_esc[128] = {
+	"\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005",
+	"\\u0006", "\\u0007", "\\b", "\\t", "\\n", "\\u000b", "\\f", "\\r",
+	"\\u000e", "\\u000f", "\\u0010", "\\u0011", "\\u0012", "\\u0013",
+	"\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019",
+	"\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+	['"'] = "\\\"", ['\\'] = "\\\\",
+};
+
 void
-sbuf_add_json_str(struct sbuf *b, const char *s, size_t n)
+sbuf_add_json_inner(struct sbuf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
+	const char *e;
 	size_t i, run = 0;
 	unsigned char c;
 
-	sbuf_reserve(b, n + 2);
-	b->p[b->len++] = '"';
+	sbuf_reserve(b, n);
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x80 || (e = json_esc[c]) == NULL)
 			continue;
 		sbuf_add(b, s + run, i - run);
+		sbuf_adds(b, e);
 		run = i + 1;
-		switch (c) {
-		case '"': sbuf_add(b, "\\\"", 2); break;
-		case '\\': sbuf_add(b, "\\\\", 2); break;
-		case '\n': sbuf_add(b, "\\n", 2); break;
-		case '\r': sbuf_add(b, "\\r", 2); break;
-		case '\t': sbuf_add(b, "\\t", 2); break;
-		case '\b': sbuf_add(b, "\\b", 2); break;
-		case '\f': sbuf_add(b, "\\f", 2); break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-			sbuf_add(b, u, 6);
-		}
-		}
 	}
 	sbuf_add(b, s + run, n - run);
+}
+
+void
+sbuf_add_json_str(struct sbuf *b, const char *s, size_t n)
+{
+	sbuf_reserve(b, n + 2);
+	b->p[b->len++] = '"';
+	sbuf_add_json_inner(b, s, n);
 	sbuf_addc(b, '"');
 }
 

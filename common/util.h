@@ -35,6 +35,8 @@ void sbuf_addf(struct sbuf *, const char *fmt, ...) __attribute__((format(printf
 void sbuf_addu64(struct sbuf *, uint64_t);
 /* Appends s (n bytes) as a JSON string literal, with quotes. */
 void sbuf_add_json_str(struct sbuf *, const char *s, size_t n);
+/* The same without the quotes: what goes between them. */
+void sbuf_add_json_inner(struct sbuf *, const char *s, size_t n);
 /* s as a double-quoted SQL identifier (" doubled). */
 void sbuf_add_sql_ident(struct sbuf *, const char *s);
 

@@ -18,6 +18,8 @@ struct change_col {
 	char	*name;
 	int	 pk;		/* index in the primary key, or -1 */
 	int	 sel;		/* selected by the shape (columns=); 1 by default */
+	char	*jname;		/* "name": as JSON, built once */
+	size_t	 jname_len;
 };
 
 /* A shape's table and columns (the table's column order = attnum order;
@@ -35,6 +37,9 @@ struct change_shape {
 	int			 replica_full;	/* replica=full (§6.4); 0 after
 						 * change_shape_init, the caller
 						 * sets it */
+	struct sbuf		 key_json;	/* "schema"."table" of the key,
+						 * JSON-escaped, no quotes */
+	struct sbuf		 rel_json;	/* "relation":["schema","table"] */
 };
 
 /* Parses meta's columns JSON ([{"name":..,"type":..,"pk":n|-1

@@ -4,9 +4,11 @@
  * handle crosses a fork).  The consumer subscribes to the collector before
  * calling this, so every transaction the snapshot cannot see is forwarded
  * and later filtered with the (xmin, xmax, xip) read here (§12.4).
- * Values are fetched in text format under the §11.1 settings, so they are
+ * Rows are read with COPY (SELECT ...) TO STDOUT, text format, under the
+ * §11.1 settings: the types' text output functions, so values are
  * byte-identical to what pgoutput sends (bool is t/f on both paths).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -197,21 +199,80 @@ snapshot_write_failed(struct shapelog *sl, struct snapshot_err *err)
 	}
 }
 
-static int
-snapshot_row(struct rowctx *rc, PGresult *res)
+/* Unescapes one COPY text field in place (s..end, no tab or newline
+ * inside); returns its new length.  COPY TO writes \b \f \n \r \t \v
+ * and \\; the octal and \x forms are accepted as COPY FROM does. */
+static size_t
+copy_unescape(char *s, const char *end)
 {
-	uint32_t before = shapelog_state(rc->sl)->snap_chunks;
+	static const char esc[] = "b\bf\fn\nr\rt\tv\v";
+	const char *r = s, *e;
+	char *w = s;
+	unsigned v;
+	int k;
+
+	while (r < end) {
+		if (*r != '\\' || r + 1 >= end) {
+			*w++ = *r++;
+			continue;
+		}
+		r++;
+		if (*r >= '0' && *r <= '7') {
+			for (v = 0, k = 0; k < 3 && r < end && *r >= '0' && *r <= '7'; k++)
+				v = v * 8 + (unsigned)(*r++ - '0');
+			*w++ = (char)v;
+		} else if (*r == 'x' && r + 1 < end && isxdigit((unsigned char)r[1])) {
+			for (r++, v = 0, k = 0; k < 2 && r < end &&
+			    isxdigit((unsigned char)*r); k++, r++)
+				v = v * 16 + (unsigned)(isdigit((unsigned char)*r) ?
+				    *r - '0' : (tolower((unsigned char)*r) - 'a' + 10));
+			*w++ = (char)v;
+		} else {
+			for (e = esc; *e != '\0' && *e != *r; e += 2)
+				;
+			*w++ = *e != '\0' ? e[1] : *r;
+			r++;
+		}
+	}
+	return (size_t)(w - s);
+}
+
+int
+snapshot_copy_row(char *line, size_t len, struct change_val *vals, size_t n)
+{
+	char *p = line, *end = line + len, *f;
 	size_t i;
 
-	if ((size_t)PQnfields(res) != rc->nsel) {
-		log_warnx("snapshot: %d columns, expected %zu", PQnfields(res),
-		    rc->nsel);
-		return -1;
+	if (len > 0 && end[-1] == '\n')
+		end--;
+	for (i = 0; i < n; i++) {
+		if (p > end || (i > 0 && *(p - 1) != '\t'))
+			return -1;
+		f = p;
+		while (p < end && *p != '\t')
+			p++;
+		if (p - f == 2 && f[0] == '\\' && f[1] == 'N') {
+			vals[i].kind = CHANGE_NULL;
+			vals[i].s = f;
+			vals[i].len = 0;
+		} else {
+			vals[i].kind = CHANGE_TEXT;
+			vals[i].s = f;
+			vals[i].len = (uint32_t)copy_unescape(f, p);
+		}
+		p++;		/* past the tab (or the end) */
 	}
-	for (i = 0; i < rc->nsel; i++) {
-		rc->vals[i].kind = PQgetisnull(res, 0, (int)i) ? CHANGE_NULL : CHANGE_TEXT;
-		rc->vals[i].s = PQgetvalue(res, 0, (int)i);
-		rc->vals[i].len = (uint32_t)PQgetlength(res, 0, (int)i);
+	return p == end + 1 ? 0 : -1;
+}
+
+static int
+snapshot_row(struct rowctx *rc, char *line, size_t len)
+{
+	uint32_t before = shapelog_state(rc->sl)->snap_chunks;
+
+	if (snapshot_copy_row(line, len, rc->vals, rc->nsel) == -1) {
+		log_warnx("snapshot: a COPY row that is not %zu columns", rc->nsel);
+		return -1;
 	}
 	sbuf_reset(&rc->json);
 	change_snapshot_row(&rc->json, rc->sh, rc->vals);
@@ -243,35 +304,44 @@ snapshot_judge(const PGresult *res, struct snapshot_err *err)
 	snprintf(err->msg, sizeof(err->msg), "%s", msg);
 }
 
-/* Streams the rows in single-row mode.  On failure the connection is left
- * mid-query; the caller closes it. */
+/* Streams the rows as COPY (query) TO STDOUT in text format: the same
+ * output functions as a text-mode SELECT, without a PGresult per row.
+ * On failure the connection is left mid-query; the caller closes it. */
 static int
 snapshot_rows(PGconn *conn, struct rowctx *rc)
 {
-	char *q = snapshot_query(rc->sh, rc->where);
+	char *q = snapshot_query(rc->sh, rc->where), *copy, *buf;
 	PGresult *res;
-	int failed = 0;
+	int failed = 0, n;
 
-	if (!PQsendQuery(conn, q) || !PQsetSingleRowMode(conn)) {
-		log_warnx("snapshot: %s: %s", q, PQerrorMessage(conn));
-		free(q);
+	copy = xasprintf("COPY (%s) TO STDOUT", q);
+	free(q);
+	res = PQexec(conn, copy);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		log_warnx("snapshot: %s: %s", copy, PQerrorMessage(conn));
+		snapshot_judge(res, rc->err);
+		PQclear(res);
+		free(copy);
 		return -1;
 	}
-	while (!failed && (res = PQgetResult(conn)) != NULL) {
-		switch (PQresultStatus(res)) {
-		case PGRES_SINGLE_TUPLE:
-			failed = snapshot_row(rc, res) == -1;
-			break;
-		case PGRES_TUPLES_OK:
-			break;
-		default:
-			log_warnx("snapshot: %s: %s", q, PQerrorMessage(conn));
+	PQclear(res);
+	while (!failed && (n = PQgetCopyData(conn, &buf, 0)) > 0) {
+		failed = snapshot_row(rc, buf, (size_t)n) == -1;
+		PQfreemem(buf);
+	}
+	if (failed) {
+		free(copy);
+		return -1;
+	}
+	while ((res = PQgetResult(conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_warnx("snapshot: %s: %s", copy, PQerrorMessage(conn));
 			snapshot_judge(res, rc->err);
 			failed = 1;
 		}
 		PQclear(res);
 	}
-	free(q);
+	free(copy);
 	return failed ? -1 : 0;
 }
 

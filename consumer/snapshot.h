@@ -45,6 +45,12 @@ int snapshot_parse_txids(const char *s, struct shapelog_xip *) WUR;
 /* SELECT "c1","c2",... FROM "schema"."table" [WHERE (where)] of the
  * selected columns (malloc'd); where NULL or "" = none. */
 char *snapshot_query(const struct change_shape *, const char *where);
+/* Splits one COPY text-format row (line, len bytes, with or without its
+ * '\n') into n values in place: tabs end fields, \N is NULL, backslash
+ * escapes are undone.  vals[i].s point into line.  0, or -1 if the row
+ * does not have exactly n fields. */
+int snapshot_copy_row(char *line, size_t len, struct change_val *vals,
+    size_t n) WUR;
 /* How many columns the shape selects (the width of snapshot rows). */
 size_t snapshot_ncols(const struct change_shape *);
 

@@ -22,7 +22,8 @@ const ROW = `(1, 9223372036854775807, 'Infinity', 'NaN', -1.5e100, 1.50, true,
   '{sad,ok}', ARRAY[ROW(1.1, 2.2)::pt, ROW(3, 4)::pt], 'x/y"z''q\\',
   'abc', '2024-01-31', '12:34:56.123', '2024-01-31 12:34:56.123',
   '2024-01-31 12:34:56.123+00', 'P1Y2M3DT4H5M6S', 'ok',
-  '0f8fad5b-d9cb-469f-a165-70867728950e', '{"a b",NULL}', NULL)`;
+  '0f8fad5b-d9cb-469f-a165-70867728950e', '{"a b",NULL}', NULL,
+  E'a\\tb\\nc\\rd\\\\e\\bf\\fg\\013h\\001\\\\N')`;
 
 // Exactly what Postgres's text output gives under the §11.1 settings.
 const EXPECTED = {
@@ -33,6 +34,7 @@ const EXPECTED = {
   ch: 'abc  ', d: '2024-01-31', t: '12:34:56.123', ts: '2024-01-31 12:34:56.123',
   tstz: '2024-01-31 12:34:56.123+00', iv: 'P1Y2M3DT4H5M6S', m: 'ok',
   u: '0f8fad5b-d9cb-469f-a165-70867728950e', tarr: '{"a b",NULL}', nul: null,
+  esc: 'a\tb\nc\rd\\e\bf\fg\vh\x01\\N',	// COPY's escapes, undone
 };
 
 before(async () => {
@@ -43,7 +45,7 @@ before(async () => {
     fnan float8, fbig float8, num numeric(5,2), b bool, by bytea, jb jsonb,
     js json, arr2 int8[][], moods mood[], pts pt[], txt text, ch char(5),
     d date, t time, ts timestamp, tstz timestamptz, iv interval, m mood,
-    u uuid, tarr text[], nul text)`);
+    u uuid, tarr text[], nul text, esc text)`);
   await db.sql(`INSERT INTO ty VALUES ${ROW}`);
   E = await startElectricd({ databaseUrl: db.url })
     .catch((err) => { dumpLogs('start-up failed'); throw err; });
@@ -66,7 +68,7 @@ scenario('31: snapshot and replication render every value identically, as Postgr
   const live = shapeGet(E, { table: 'ty', handle: s.handle, offset: s.offset, live: 'true', cursor: '' });
   await sleep(200);
   await db.sql(`INSERT INTO ty SELECT 2, i8, finf, fnan, fbig, num, b, by, jb, js, arr2,
-    moods, pts, txt, ch, d, t, ts, tstz, iv, m, u, tarr, nul FROM ty WHERE id = 1`);
+    moods, pts, txt, ch, d, t, ts, tstz, iv, m, u, tarr, nul, esc FROM ty WHERE id = 1`);
   const r = await live;
   assert.equal(r.status, 200, r.text);
   const ins = r.body.find((m) => m.key);

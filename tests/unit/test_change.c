@@ -665,6 +665,55 @@ START_TEST(snapshot_txids)
 }
 END_TEST
 
+/* COPY text-format rows: fields split at tabs, \N is NULL, escapes undone
+ * in place; a wrong field count is refused. */
+START_TEST(snapshot_copy_rows)
+{
+	static const struct {
+		const char	*line;
+		size_t		 n;
+		int		 ok;
+		const char	*want[3];	/* NULL = SQL NULL */
+	} cases[] = {
+		{ "1\tabc\n", 2, 0, { "1", "abc" } },
+		{ "1\tabc", 2, 0, { "1", "abc" } },
+		{ "1\t\\N\n", 2, 0, { "1", NULL } },
+		{ "\\N\t\n", 2, 0, { NULL, "" } },
+		{ "\\NN\tx\n", 2, 0, { "NN", "x" } },
+		{ "a\\tb\\nc\\\\d\\re\\bf\\fg\\vh\n", 1, 0,
+		    { "a\tb\nc\\d\re\bf\fg\vh" } },
+		{ "\\101\\x42\\7\tz\n", 2, 0, { "AB\a", "z" } },
+		{ "\n", 1, 0, { "" } },
+		{ "\t\t\n", 3, 0, { "", "", "" } },
+		{ "1\t2\n", 3, -1, { NULL } },
+		{ "1\t2\t3\n", 2, -1, { NULL } },
+		{ "1\t\n", 1, -1, { NULL } },
+	};
+	struct change_val v[3];
+	char buf[64];
+	size_t i, j, len;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].line);
+		memcpy(buf, cases[i].line, len + 1);
+		ck_assert_msg(snapshot_copy_row(buf, len, v, cases[i].n) ==
+		    cases[i].ok, "case %zu", i);
+		if (cases[i].ok == -1)
+			continue;
+		for (j = 0; j < cases[i].n; j++) {
+			if (cases[i].want[j] == NULL) {
+				ck_assert_msg(v[j].kind == CHANGE_NULL, "%zu.%zu", i, j);
+				continue;
+			}
+			ck_assert_msg(v[j].kind == CHANGE_TEXT, "%zu.%zu", i, j);
+			ck_assert_uint_eq(v[j].len, strlen(cases[i].want[j]));
+			ck_assert_msg(memcmp(v[j].s, cases[i].want[j], v[j].len) == 0,
+			    "%zu.%zu: %.*s", i, j, (int)v[j].len, v[j].s);
+		}
+	}
+}
+END_TEST
+
 START_TEST(snapshot_visibility)
 {
 	static uint64_t xip[] = { 742, 744 };
@@ -717,6 +766,7 @@ change_suite(void)
 	tcase_add_test(tc, shape_columns);
 	tcase_add_test(tc, snapshot_txids);
 	tcase_add_test(tc, snapshot_visibility);
+	tcase_add_test(tc, snapshot_copy_rows);
 	tcase_add_loop_test(tc, table_6_4, 0,
 	    (int)(sizeof(cases64) / sizeof(cases64[0])));
 	tcase_add_test(tc, projection_snapshot);
