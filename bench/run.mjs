@@ -95,7 +95,10 @@ function aggregate(rows) {
     groups.get(k).push(r);
   }
   return [...groups.values()].map((g) => {
-    const byValue = [...g].sort((a, b) => (a.value ?? 0) - (b.value ?? 0));
+    // The verdict of the median run: by ratio where the target is one
+    // (a run whose baseline was slow must not pass a ratio target alone).
+    const key = (r) => (typeof r.ratio === 'number' ? r.ratio : r.value ?? 0);
+    const byValue = [...g].sort((a, b) => key(a) - key(b));
     const mid = byValue[Math.floor((byValue.length - 1) / 2)];
     return {
       scenario: g[0].scenario, name: g[0].name, metric: g[0].metric,
