@@ -249,16 +249,16 @@ snapshot_copy_row(char *line, size_t len, struct change_val *vals, size_t n)
 		if (p > end || (i > 0 && *(p - 1) != '\t'))
 			return -1;
 		f = p;
-		while (p < end && *p != '\t')
-			p++;
+		if ((p = memchr(f, '\t', (size_t)(end - f))) == NULL)
+			p = end;
+		vals[i].s = f;
 		if (p - f == 2 && f[0] == '\\' && f[1] == 'N') {
 			vals[i].kind = CHANGE_NULL;
-			vals[i].s = f;
 			vals[i].len = 0;
 		} else {
 			vals[i].kind = CHANGE_TEXT;
-			vals[i].s = f;
-			vals[i].len = (uint32_t)copy_unescape(f, p);
+			vals[i].len = memchr(f, '\\', (size_t)(p - f)) == NULL ?
+			    (uint32_t)(p - f) : (uint32_t)copy_unescape(f, p);
 		}
 		p++;		/* past the tab (or the end) */
 	}
