@@ -20,14 +20,16 @@
 #include "log.h"
 #include "snapshot.h"
 
-static const char *const snapshot_setup[] = {
-	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-	"SET LOCAL bytea_output = 'hex'",
-	"SET LOCAL DateStyle = 'ISO, DMY'",
-	"SET LOCAL TimeZone = 'UTC'",
-	"SET LOCAL extra_float_digits = 1",
-	"SET LOCAL IntervalStyle = 'iso_8601'",
-};
+/* The transaction and the snapshot, in one round trip (one simple query
+ * of several statements; PQexec returns the last one's result). */
+static const char snapshot_setup[] =
+	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+	"SET LOCAL bytea_output = 'hex';"
+	"SET LOCAL DateStyle = 'ISO, DMY';"
+	"SET LOCAL TimeZone = 'UTC';"
+	"SET LOCAL extra_float_digits = 1;"
+	"SET LOCAL IntervalStyle = 'iso_8601';"
+	"SELECT pg_current_snapshot()::text";
 
 size_t
 snapshot_ncols(const struct change_shape *sh)
@@ -156,14 +158,9 @@ static int
 snapshot_begin(PGconn *conn, struct shapelog_xip *xip)
 {
 	char *txt = NULL;
-	size_t i;
 	int r;
 
-	for (i = 0; i < sizeof(snapshot_setup) / sizeof(snapshot_setup[0]); i++)
-		if (exec_ok(conn, snapshot_setup[i], PGRES_COMMAND_OK, NULL) == -1)
-			return -1;
-	if (exec_ok(conn, "SELECT pg_current_snapshot()::text", PGRES_TUPLES_OK,
-	    &txt) == -1)
+	if (exec_ok(conn, snapshot_setup, PGRES_TUPLES_OK, &txt) == -1)
 		return -1;
 	r = snapshot_parse_txids(txt, xip);
 	if (r == -1)
