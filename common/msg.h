@@ -130,6 +130,12 @@ enum msg_type {
 	MSG_READERS = 52,	/* http -> consumer (same id): u32 requests
 				 * waiting on the shape (long-polls, SSE,
 				 * subsets); 0 = none */
+
+	/* storage faults (issue 5) */
+	MSG_SHAPE_FAULT = 53,	/* consumer -> http: str handle, str message;
+				 * the shape cannot store (disk full,
+				 * read-only...): requests waiting for its
+				 * snapshot get 503 with the message.  "" = over */
 };
 
 enum stack_health {

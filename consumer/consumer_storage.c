@@ -35,11 +35,30 @@
 #define STORAGE_RETRY_MIN_MS	1000
 #define STORAGE_RETRY_MAX_MS	30000
 
+/* Tells http whether the shape cannot store (so that a request waiting
+ * for its snapshot gets a 503 saying why, not the snapshot timeout). */
+static void
+storage_fault_http(struct consumer *c, const char *why)
+{
+	struct mbuf m;
+
+	if (c->http == NULL)
+		return;
+	mbuf_init(&m);
+	mbuf_str(&m, c->handle);
+	mbuf_str(&m, why);
+	if (chan_sendm(c->http, MSG_SHAPE_FAULT, 0, &m) == -1)
+		log_debug("http channel closed");
+	mbuf_free(&m);
+}
+
+/* The state the root shows (electricctl status), and http's view. */
 static void
 storage_state(struct consumer *c, const char *word, const char *detail)
 {
 	struct mbuf m;
 
+	storage_fault_http(c, strcmp(word, "storage_error") == 0 ? detail : "");
 	if (c->root == NULL)
 		return;
 	mbuf_init(&m);

@@ -388,6 +388,9 @@ peer_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 	case MSG_READERS_Q:	/* a consumer about to suspend */
 		live_readers_frame(c, f);
 		break;
+	case MSG_SHAPE_FAULT:
+		live_fault_frame(f);
+		break;
 	default:
 		log_debug("http.sock: ignoring %s", msg_name(f->type));
 		break;

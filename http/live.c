@@ -167,6 +167,7 @@ live_remove(struct shape_ent *e)
 	*pp = e->next;
 	live_n--;
 	live_chan_drop(e);
+	free(e->fault);
 	free(e->handle);
 	free(e->dir);
 	free(e);
@@ -236,6 +237,28 @@ live_gone(const char *handle)
 	while ((r = TAILQ_FIRST(&e->waiters)) != NULL)
 		serve_gone(r);
 	live_remove(e);
+}
+
+void
+live_fault_frame(const struct frame *f)
+{
+	struct shape_ent *e;
+	struct mreader mr;
+	char *h, *why;
+
+	mr_init(&mr, f->data, f->len);
+	h = mr_str(&mr);
+	why = mr_str(&mr);
+	if (mr_done(&mr) == -1 || *h == '\0') {
+		log_warnx("malformed SHAPE_FAULT (pid %d)", (int)f->pid);
+	} else if ((e = live_ent(h)) != NULL) {
+		free(e->fault);
+		e->fault = *why != '\0' ? xstrdup(why) : NULL;
+		if (e->fault != NULL)
+			live_wake(e);
+	}
+	free(h);
+	free(why);
 }
 
 void

@@ -27,6 +27,8 @@ struct shape_ent {
 	int			 notified;	/* st came from the consumer */
 	struct chan		*chan;		/* its consumer, NULL if unknown */
 	struct hreq_list	 waiters;
+	char			*fault;		/* its consumer cannot store
+						 * (MSG_SHAPE_FAULT), or NULL */
 	struct shape_ent	*next;		/* hash chain */
 };
 
@@ -46,6 +48,10 @@ void live_notify(const char *handle, const struct shapelog_state *,
     struct chan *c);
 /* The http.sock channel c closed: forget it as any shape's consumer. */
 void live_chan_closed(struct chan *c);
+/* MSG_SHAPE_FAULT from a consumer: record (or clear, "") the shape's
+ * storage fault and re-plan its waiters, so that those waiting for the
+ * snapshot get a 503 with it. */
+void live_fault_frame(const struct frame *f);
 /* MSG_SHAPE_GONE: end every waiter (409, or the end of an SSE stream)
  * and forget the shape. */
 void live_gone(const char *handle);

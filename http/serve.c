@@ -28,6 +28,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "config.h"
+#include "ident.h"
 #include "live.h"
 #include "log.h"
 #include "msg.h"
@@ -571,6 +572,26 @@ serve_log_error(struct hreq *r, int err)
 	free(body);
 }
 
+/* The shape's consumer cannot store its snapshot (disk full, read-only):
+ * say so now instead of letting the request time out. */
+static void
+serve_storage_fault(struct hreq *r, const char *why)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, "{\"message\":");
+	sbuf_adds(&b, "\"Storage error: the shape's snapshot cannot be stored");
+	if (http_utf8_valid(why, strlen(why))) {
+		sbuf_adds(&b, ": ");
+		sbuf_add_json_inner(&b, why, strlen(why));
+	}
+	sbuf_adds(&b, "\"}");
+	serve_hdr(r, "electric-internal-known-error", "true");
+	serve_json(r, 503, b.p, 5);
+	sbuf_free(&b);
+}
+
 static void
 serve_wait_timeout(struct hreq *r)
 {
@@ -670,6 +691,10 @@ serve_attempt(struct hreq *r)
 		serve_log(r, &lr);
 		return;
 	case SHAPELOG_NOT_READY:
+		if (e->fault != NULL) {
+			serve_storage_fault(r, e->fault);
+			return;
+		}
 		serve_wait(r, e, HREQ_WAIT_SNAPSHOT);
 		return;
 	case SHAPELOG_OUT_OF_BOUNDS:

@@ -180,6 +180,12 @@ meta_done(sqlite3 *db, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+const char *
+meta_errmsg(struct sqlite3 *db)
+{
+	return sqlite3_errmsg(db);
+}
+
 int
 meta_shape_insert(struct sqlite3 *db, const struct meta_shape *s)
 {

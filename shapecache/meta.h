@@ -64,6 +64,9 @@ int meta_shape_delete(struct sqlite3 *, const char *handle) WUR;
 /* Calls fn for every shape not in state "deleted"; stops if fn returns -1. */
 int meta_shape_each(struct sqlite3 *, int (*fn)(const struct meta_shape *, void *),
     void *arg) WUR;
+/* SQLite's message for the last failure on db ("database or disk is
+ * full", ...). */
+const char *meta_errmsg(struct sqlite3 *);
 int meta_kv_get(struct sqlite3 *, const char *key, char **value) WUR;	/* 1 = absent */
 int meta_kv_set(struct sqlite3 *, const char *key, const char *value) WUR;
 

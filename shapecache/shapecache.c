@@ -145,7 +145,8 @@ sc_create(const struct catalog_table *t, const struct shapedef *d, char **err)
 	m.params = d->params;
 	m.replica_full = d->replica_full;
 	if (meta_shape_insert(sc_db, &m) == -1) {
-		*err = xstrdup("cannot record the shape in meta.db");
+		*err = xasprintf("Storage error: cannot record the shape in "
+		    "meta.db: %s", meta_errmsg(sc_db));
 		free(handle);
 		return NULL;
 	}
@@ -276,7 +277,8 @@ sc_resolve_catalog(const struct shape_req *q, const char *key,
 	if (a->shape == NULL && (q->flags & SHAPEREQ_CREATE) &&
 	    (a->shape = sc_create(&t, &d, &a->error)) == NULL) {
 		log_warnx("creating a shape on %s failed: %s", param, a->error);
-		if (strncmp(a->error, "Cannot publish table ", 21) != 0) {
+		if (strncmp(a->error, "Cannot publish table ", 21) != 0 &&
+		    strncmp(a->error, "Storage error: ", 15) != 0) {
 			free(a->error);
 			a->error = xstrdup("Failed to create shape, please retry");
 		}

@@ -67,6 +67,17 @@ scenario('disk full: clear error, consumers stay up, every row once after space 
     await waitFor('status shows storage_error', () =>
       consumers(E).some((p) => /storage_error/.test(p.detail || '')), 10_000);
 
+    // A new shape cannot take its snapshot: its request gets a 503 that
+    // says why, at once rather than after the snapshot wait.
+    const t0 = Date.now();
+    const n = await shapeGet(E, { table: 'others', offset: '-1', where: 'id > 1000' });
+    const waited = Date.now() - t0;
+    console.log(`new shape on full storage: ${n.status} after ${waited} ms: ${n.text}`);
+    assert.equal(n.status, 503, `a new shape on full storage: ${n.text}`);
+    assert.match(n.text, /Storage error: .*(disk is full|No space left on device)/, 'the 503 says why');
+    assert.ok(waited < 15_000, `answered in ${waited} ms`);
+    assert.ok(n.headers['retry-after'], 'with Retry-After');
+
     // A while later: root up, no consumer restarted, http still serves.
     await sleep(4000);
     assert.ok(alive(E.pid), 'root alive');
@@ -96,4 +107,43 @@ scenario('disk full: clear error, consumers stay up, every row once after space 
     for (const r of pgRows) assert.equal(rows.get(r.id), r.title, `row ${r.id}`);
     assert.ok(logLines(E, /storage (writable again|error over)/).length > 0, 'recovery logged');
     for (const p of consumers(E)) assert.equal(p.restarts, 0, `still no restarts: ${JSON.stringify(p)}`);
+  });
+
+scenario('a new shape whose snapshot cannot be stored: 503 saying why, at once; served once space is back',
+  { timeout: 120_000 }, async () => {
+    const db = await createDatabase('stfullnew');
+    await db.sql('CREATE TABLE big (id int PRIMARY KEY, v text)');
+    await db.sql("INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 200) g");
+    const dir = fs.mkdtempSync(path.join(TMP, 'electricd-fullnew-'));
+    const E = await startElectricd({ databaseUrl: db.url, storageDir: dir });
+    // meta.db stays writable; only the shapes' files are full.
+    const shapes = path.join(dir, 'shapes');
+    mountTmpfs(shapes, '256k');
+    onCleanup(async () => {
+      E.kill('SIGKILL');
+      await E.exited;
+      for (const pid of E.knownPids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      await umount(shapes);
+    });
+    const filler = fill(shapes);
+
+    const t0 = Date.now();
+    const r = await shapeGet(E, { table: 'big', offset: '-1' });
+    const waited = Date.now() - t0;
+    assert.equal(r.status, 503, `the snapshot cannot be stored: ${r.text}`);
+    assert.match(r.text, /Storage error: the shape's snapshot cannot be stored: .*No space left on device/,
+      'the 503 says why');
+    assert.ok(waited < 10_000, `answered in ${waited} ms, not after the snapshot wait`);
+    assert.ok(r.headers['retry-after'], 'with Retry-After');
+    await waitFor('status shows storage_error', () =>
+      consumers(E).some((p) => /storage_error/.test(p.detail || '')), 10_000);
+
+    // Space is back: the same request is served, every row once.
+    fs.rmSync(filler);
+    const got = await waitFor('the shape served after space is back', async () => {
+      const x = await readToEnd(E, { table: 'big' }).catch(() => null);
+      return x && x.messages.filter((m) => m.headers?.operation === 'insert').length === 200 ? x : null;
+    }, 60_000, 1000);
+    const ids = got.messages.filter((m) => m.headers?.operation === 'insert').map((m) => Number(m.value.id));
+    assert.equal(new Set(ids).size, 200, 'every row once');
   });
