@@ -190,7 +190,7 @@ export function pidTree(pid) {
 /* The --role of an electricd process ("root" for the root), or null. */
 export function procRole(pid) {
   try {
-    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
     const i = argv.indexOf('--role');
     return i >= 0 ? argv[i + 1] : 'root';
   } catch {

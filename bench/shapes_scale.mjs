@@ -77,7 +77,7 @@ function tree(root) {
 }
 function role(pid) {
   try {
-    const a = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const a = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/);
     const i = a.indexOf('--role');
     return i >= 0 ? a[i + 1] : 'root';
   } catch { return null; }

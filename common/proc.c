@@ -4,6 +4,8 @@
  * publishes to the root for /metrics.
  */
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -29,6 +31,55 @@ static struct {
 	int			 once;		/* sent at least once */
 	struct event		*timer;
 } proc_st;
+
+static char *proc_title;	/* the argv/environ area, or NULL */
+static size_t proc_title_len;
+
+void
+proc_title_init(int argc, char **argv)
+{
+	extern char **environ;
+	char *end, **env;
+	size_t i, n;
+
+	if (argc < 1 || argv[0] == NULL)
+		return;
+	end = argv[0] + strlen(argv[0]) + 1;
+	for (i = 1; i < (size_t)argc; i++) {
+		if (argv[i] != end)
+			return;		/* not contiguous: no title area */
+		end = argv[i] + strlen(argv[i]) + 1;
+	}
+	for (n = 0; environ[n] != NULL; n++)
+		if (environ[n] == end)
+			end = environ[n] + strlen(environ[n]) + 1;
+	env = xcalloc(n + 1, sizeof(*env));
+	for (i = 0; i < n; i++)
+		env[i] = xstrdup(environ[i]);
+	environ = env;
+	proc_title = argv[0];
+	proc_title_len = (size_t)(end - argv[0]);
+}
+
+void
+proc_title_set(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (proc_title == NULL || proc_title_len < 2)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(proc_title, proc_title_len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	/* NULs after it: a title longer than the original argv leaves its last
+	 * byte non-NUL, and the kernel then reads the area up to the first
+	 * NUL; a shorter one is read up to argv's end, NULs included. */
+	if ((size_t)n < proc_title_len)
+		memset(proc_title + n, '\0', proc_title_len - (size_t)n);
+}
 
 /* SIGHUP: reopen ELECTRIC_LOG_FILE (the root has renamed or rotated it). */
 static void

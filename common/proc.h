@@ -1,7 +1,10 @@
 /*
- * proc: what every child process does first.  The root starts a child by
- * fork + exec of its own binary as "electricd --role ROLE [--shape HANDLE]"
- * with the root channel (a socketpair) on fd PROC_ROOT_FD and the resolved
+ * proc: what every child process does first.  The root starts a static
+ * role by fork + exec of its own binary as "electricd --role ROLE", and a
+ * shape's consumer by fork alone (sup.c: its pages stay shared with the
+ * root, issue 7 scenario 7), retitled "electricd: consumer --role
+ * consumer --shape HANDLE" (proc_title_set); either way with the root
+ * channel (a socketpair) on fd PROC_ROOT_FD and the resolved
  * configuration in the environment.  proc_init loads that configuration,
  * sets the log prefix, asks the kernel to kill us if the root dies, and
  * makes the event base; proc_root_chan opens the root channel, whose EOF
@@ -20,6 +23,15 @@
 struct event_base;
 
 struct event_base *proc_init(const char *role, const char *instance);
+
+/* Process titles without exec (PostgreSQL's ps_status on Linux): the
+ * root calls proc_title_init first thing in main, which moves the
+ * environment out of the argv/environ area; a forked child then writes
+ * its title over that area with proc_title_set.  /proc/PID/cmdline then
+ * reads as "electricd: consumer --role consumer --shape H": one string,
+ * words separated by spaces, not NULs (perhaps NULs after it). */
+void proc_title_init(int argc, char **argv);
+void proc_title_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cb may be NULL (frames are then ignored).  On EOF or error of the root
  * channel the process exits with status 0. */
 struct chan *proc_root_chan(struct event_base *, const char *role,

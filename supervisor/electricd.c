@@ -14,6 +14,7 @@
 #include "config.h"
 #include "frame.h"
 #include "log.h"
+#include "proc.h"
 #include "roles.h"
 #include "sup.h"
 #include "version.h"
@@ -78,6 +79,7 @@ main(int argc, char **argv)
 
 	if (argc >= 3 && strcmp(argv[1], "--role") == 0)
 		return electricd_child(argc, argv);
+	proc_title_init(argc, argv);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		config_usage(stdout);
 		return 0;

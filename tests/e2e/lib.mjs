@@ -195,7 +195,9 @@ export function alive(pid) {
 
 export function cmdline(pid) {
   const s = readProc(pid, 'cmdline');
-  return s === null ? null : s.split('\0').filter((x) => x !== '');
+  // A consumer is forked, not exec'd: its title is one string of words
+  // (common/proc.c proc_title_set), the others' argv NUL-separated.
+  return s === null ? null : s.split(/[\0 ]/).filter((x) => x !== '');
 }
 
 /* Direct children of pid (live ones). */

@@ -10,7 +10,36 @@
 
 #include <check.h>
 
+#include "proc.h"
 #include "util.h"
+
+/* Process titles over the argv/environ area (the forked consumer's): the
+ * environment moves out first and still reads the same; the title is one
+ * NUL-terminated string, cut to the area; the rest of the area is NULs.
+ * Runs in its own forked process (CK_FORK): it replaces environ. */
+START_TEST(test_proc_title)
+{
+	extern char **environ;
+	static char area[] = "prog\0-x\0A=1\0BB=22\0";
+	char *argv[] = { area, area + 5, NULL };
+	char *env[] = { area + 8, area + 12, NULL };
+	size_t i;
+
+	environ = env;
+	proc_title_init(2, argv);
+	ck_assert_ptr_ne(environ, env);
+	ck_assert_str_eq(getenv("A"), "1");
+	ck_assert_str_eq(getenv("BB"), "22");
+	proc_title_set("t %s", "x");
+	ck_assert_str_eq(area, "t x");
+	for (i = 3; i < sizeof(area); i++)
+		ck_assert_int_eq(area[i], '\0');
+	ck_assert_str_eq(getenv("BB"), "22");	/* not in the area any more */
+	proc_title_set("electricd: consumer --role consumer --shape %s", "H");
+	ck_assert_uint_eq(strlen(area), sizeof(area) - 2);	/* the whole area */
+	ck_assert_int_eq(strncmp(area, "electricd: consumer", sizeof(area) - 2), 0);
+}
+END_TEST
 
 Suite *util_suite(void);
 
@@ -152,6 +181,7 @@ util_suite(void)
 	tcase_add_test(tc, test_sbuf);
 	tcase_add_test(tc, test_sql_ident);
 	tcase_add_test(tc, test_hash64);
+	tcase_add_test(tc, test_proc_title);
 	tcase_add_test(tc, test_dirs);
 	tcase_add_test(tc, test_xasprintf);
 	suite_add_tcase(s, tc);
