@@ -264,11 +264,7 @@ arm(struct cons_subset *ss, uint64_t ms)
 
 static const char *const setup_sql =
 	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
-	"SET LOCAL bytea_output = 'hex';"
-	"SET LOCAL DateStyle = 'ISO, DMY';"
-	"SET LOCAL TimeZone = 'UTC';"
-	"SET LOCAL extra_float_digits = 1;"
-	"SET LOCAL IntervalStyle = 'iso_8601';"
+	SNAPSHOT_SETTINGS_SQL
 	"SET LOCAL statement_timeout = '" SS_STATEMENT_TIMEOUT "';"
 	"SELECT pg_current_snapshot()::text, "
 	"(pg_current_wal_lsn() - '0/0'::pg_lsn)::text";

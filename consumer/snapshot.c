@@ -24,11 +24,7 @@
  * of several statements; PQexec returns the last one's result). */
 static const char snapshot_setup[] =
 	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
-	"SET LOCAL bytea_output = 'hex';"
-	"SET LOCAL DateStyle = 'ISO, DMY';"
-	"SET LOCAL TimeZone = 'UTC';"
-	"SET LOCAL extra_float_digits = 1;"
-	"SET LOCAL IntervalStyle = 'iso_8601';"
+	SNAPSHOT_SETTINGS_SQL
 	"SELECT pg_current_snapshot()::text";
 
 size_t

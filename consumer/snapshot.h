@@ -35,6 +35,16 @@ int snapshot_take(const char *conninfo, const struct change_shape *,
     const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
     void (*on_chunk)(void *), void *arg, struct snapshot_err *err) WUR;
 
+/* The session settings of every snapshot transaction (§11.1): values in
+ * text format byte-identical to what pgoutput sends.  SQL statements,
+ * each ending with ';'. */
+#define SNAPSHOT_SETTINGS_SQL \
+	"SET LOCAL bytea_output = 'hex';" \
+	"SET LOCAL DateStyle = 'ISO, DMY';" \
+	"SET LOCAL TimeZone = 'UTC';" \
+	"SET LOCAL extra_float_digits = 1;" \
+	"SET LOCAL IntervalStyle = 'iso_8601';"
+
 /* Is a transaction with 32-bit xid visible in the snapshot x (§12.4)?  The
  * xid is extended to 64 bits as the nearest value to xmax (wraparound).
  * *after is set when the transaction started after the snapshot (xid >=

@@ -572,24 +572,31 @@ serve_log_error(struct hreq *r, int err)
 	free(body);
 }
 
-/* The shape's consumer cannot store its snapshot (disk full, read-only):
- * say so now instead of letting the request time out. */
-static void
-serve_storage_fault(struct hreq *r, const char *why)
+void
+serve_unavailable(struct hreq *r, const char *msg, int retry_after)
 {
 	struct sbuf b;
 
 	sbuf_init(&b);
 	sbuf_adds(&b, "{\"message\":");
-	sbuf_adds(&b, "\"Storage error: the shape's snapshot cannot be stored");
-	if (http_utf8_valid(why, strlen(why))) {
-		sbuf_adds(&b, ": ");
-		sbuf_add_json_inner(&b, why, strlen(why));
-	}
-	sbuf_adds(&b, "\"}");
+	sbuf_add_json_str(&b, msg, strlen(msg));
+	sbuf_addc(&b, '}');
 	serve_hdr(r, "electric-internal-known-error", "true");
-	serve_json(r, 503, b.p, 5);
+	serve_json(r, 503, b.p, retry_after);
 	sbuf_free(&b);
+}
+
+/* The shape's consumer cannot store its snapshot (disk full, read-only):
+ * say so now instead of letting the request time out. */
+static void
+serve_storage_fault(struct hreq *r, const char *why)
+{
+	char *msg = http_utf8_valid(why, strlen(why)) ?
+	    xasprintf("Storage error: the shape's snapshot cannot be stored: %s",
+	    why) : xstrdup("Storage error: the shape's snapshot cannot be stored");
+
+	serve_unavailable(r, msg, 5);
+	free(msg);
 }
 
 static void

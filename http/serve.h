@@ -16,6 +16,8 @@ void serve_text(struct hreq *r, int code, const char *text);
 void serve_empty(struct hreq *r, int code);
 /* JSON body; retry_after > 0 adds retry-after. */
 void serve_json(struct hreq *r, int code, const char *json, int retry_after);
+/* 503 {"message":msg} with electric-internal-known-error and Retry-After. */
+void serve_unavailable(struct hreq *r, const char *msg, int retry_after);
 /* 400 {"message":"Invalid request","errors":{field:[msg]}}. */
 void serve_invalid(struct hreq *r, const char *field, const char *msg);
 /* 401 {"message":"Unauthorized - Invalid API secret"}. */

@@ -167,15 +167,7 @@ subreq_end(struct hreq *r, struct shape_ent *e,
 static void
 subreq_unavailable(struct hreq *r, const char *msg)
 {
-	struct sbuf b;
-
-	sbuf_init(&b);
-	sbuf_adds(&b, "{\"message\":");
-	sbuf_add_json_str(&b, msg, strlen(msg));
-	sbuf_addc(&b, '}');
-	serve_hdr(r, "electric-internal-known-error", "true");
-	serve_json(r, 503, b.p, 10);
-	sbuf_free(&b);
+	serve_unavailable(r, msg, 10);
 }
 
 static void

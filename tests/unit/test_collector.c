@@ -290,11 +290,31 @@ START_TEST(test_keepalive_acks_when_idle)
 }
 END_TEST
 
-START_TEST(test_down_consumer_blocks_and_rewinds)
+/* cfd takes the transaction at lsn, flushes it, and the slot moves. */
+static void
+col_apply(int rfd, int cfd, uint64_t lsn)
+{
+	col_flushed(cfd, col_recv_txn(cfd, lsn));
+	ck_assert_uint_eq(col_expect_ack(rfd), lsn + 8);
+}
+
+/* A new instance of consumer h1 subscribes; the collector asks for a
+ * rewind.  Returns its fd. */
+static int
+col_rejoin(int rfd)
 {
 	struct frame f;
+	int cfd = col_connect("consumer");
+
+	col_subscribe(cfd, "h1", "items");
+	col_expect(rfd, MSG_REWIND, &f);	/* back: replay from the slot */
+	free((void *)f.data);
+	return cfd;
+}
+
+START_TEST(test_down_consumer_blocks_and_rewinds)
+{
 	int rfd, cfd;
-	uint64_t seq;
 
 	rfd = col_connect("replication");
 	cfd = col_connect("consumer");
@@ -306,20 +326,13 @@ START_TEST(test_down_consumer_blocks_and_rewinds)
 	usleep(100000);
 	col_txn(rfd, 100, 1100);		/* missed while down */
 	col_expect_none(rfd, 300);		/* the slot must not move */
-	cfd = col_connect("consumer");
-	col_subscribe(cfd, "h1", "items");
-	col_expect(rfd, MSG_REWIND, &f);	/* back: replay from the slot */
-	free((void *)f.data);
+	cfd = col_rejoin(rfd);
 	col_send(rfd, MSG_REWOUND, NULL);
 	col_relation(rfd, 100, "items");
 	col_txn(rfd, 100, 1000);
 	col_txn(rfd, 100, 1100);
-	seq = col_recv_txn(cfd, 1000);
-	col_flushed(cfd, seq);
-	ck_assert_uint_eq(col_expect_ack(rfd), 1008);
-	seq = col_recv_txn(cfd, 1100);
-	col_flushed(cfd, seq);
-	ck_assert_uint_eq(col_expect_ack(rfd), 1108);
+	col_apply(rfd, cfd, 1000);
+	col_apply(rfd, cfd, 1100);
 }
 END_TEST
 
@@ -328,25 +341,18 @@ END_TEST
  * ones it missed (and those would then be skipped as already held). */
 START_TEST(test_rejoined_consumer_waits_for_rewind)
 {
-	struct frame f;
 	int rfd, cfd;
-	uint64_t seq;
 
 	rfd = col_connect("replication");
 	cfd = col_connect("consumer");
 	col_subscribe(cfd, "h1", "items");
 	col_relation(rfd, 100, "items");
 	col_txn(rfd, 100, 1000);
-	seq = col_recv_txn(cfd, 1000);
-	col_flushed(cfd, seq);
-	ck_assert_uint_eq(col_expect_ack(rfd), 1008);
+	col_apply(rfd, cfd, 1000);
 	close(cfd);
 	usleep(100000);
 	col_txn(rfd, 100, 1100);		/* missed while down */
-	cfd = col_connect("consumer");
-	col_subscribe(cfd, "h1", "items");
-	col_expect(rfd, MSG_REWIND, &f);
-	free((void *)f.data);
+	cfd = col_rejoin(rfd);
 	col_txn(rfd, 100, 1200);		/* the old stream, still flowing */
 	col_expect_none(cfd, 300);
 	col_expect_none(rfd, 200);		/* and no ACK past 1100 */
@@ -354,12 +360,8 @@ START_TEST(test_rejoined_consumer_waits_for_rewind)
 	col_relation(rfd, 100, "items");
 	col_txn(rfd, 100, 1100);
 	col_txn(rfd, 100, 1200);
-	seq = col_recv_txn(cfd, 1100);
-	col_flushed(cfd, seq);
-	ck_assert_uint_eq(col_expect_ack(rfd), 1108);
-	seq = col_recv_txn(cfd, 1200);
-	col_flushed(cfd, seq);
-	ck_assert_uint_eq(col_expect_ack(rfd), 1208);
+	col_apply(rfd, cfd, 1100);
+	col_apply(rfd, cfd, 1200);
 }
 END_TEST
 
