@@ -132,6 +132,8 @@ http_try(evutil_socket_t s, short ev, void *arg)
 		return;
 	}
 	cons_notify_http(c);
+	if (c->fault != NULL)
+		cons_fault_http(c);
 }
 
 /* ---- meta.db ---- */

@@ -98,6 +98,8 @@ struct consumer {
 
 	/* consumer_storage.c */
 	int			 storage_err;	/* waiting to retry a write */
+	char			*fault;		/* the storage error told to
+						 * http, or NULL */
 	unsigned		 storage_ms;	/* current backoff, 0 = none */
 	struct event		*storage_tmr;
 };
@@ -148,6 +150,8 @@ void cons_storage_init(struct consumer *);
 /* A write failed (what: shapelog_errmsg): enter the storage-error state:
  * drop pending work and the subscription, retry with backoff. */
 void cons_storage_fail(struct consumer *, const char *what);
+/* Sends http the current storage fault (MSG_SHAPE_FAULT; "" = none). */
+void cons_fault_http(struct consumer *);
 /* shapelog_open failed with a storage errno: log, tell the root, wait
  * the backoff (serving the root channel); the caller tries again. */
 void cons_storage_open_failed(struct consumer *, int err);

@@ -36,9 +36,18 @@
 #define STORAGE_RETRY_MAX_MS	30000
 
 /* Tells http whether the shape cannot store (so that a request waiting
- * for its snapshot gets a 503 saying why, not the snapshot timeout). */
+ * for its snapshot gets a 503 saying why, not the snapshot timeout);
+ * remembered for an http connection made later (cons_fault_http). */
 static void
 storage_fault_http(struct consumer *c, const char *why)
+{
+	free(c->fault);
+	c->fault = *why != '\0' ? xstrdup(why) : NULL;
+	cons_fault_http(c);
+}
+
+void
+cons_fault_http(struct consumer *c)
 {
 	struct mbuf m;
 
@@ -46,7 +55,7 @@ storage_fault_http(struct consumer *c, const char *why)
 		return;
 	mbuf_init(&m);
 	mbuf_str(&m, c->handle);
-	mbuf_str(&m, why);
+	mbuf_str(&m, c->fault != NULL ? c->fault : "");
 	if (chan_sendm(c->http, MSG_SHAPE_FAULT, 0, &m) == -1)
 		log_debug("http channel closed");
 	mbuf_free(&m);

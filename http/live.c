@@ -203,6 +203,8 @@ live_notify(const char *handle, const struct shapelog_state *st,
 
 	e->st = *st;
 	e->notified = 1;
+	free(e->fault);		/* a consumer that can store (or a new one) */
+	e->fault = NULL;
 	live_chan_set(e, c);
 	if (st->log_entries > 0 && st->last_tx > live_lsn)
 		live_lsn = st->last_tx;
