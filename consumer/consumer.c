@@ -107,7 +107,28 @@ http_closed(struct chan *ch, int error, void *arg)
 	log_debug("http channel closed (%d)", error);
 	chan_free(ch);
 	c->http = NULL;
-	arm_ms(c->http_tmr, HTTP_RETRY_MS);
+	if (c->http_tmr != NULL)	/* else: before make_events */
+		arm_ms(c->http_tmr, HTTP_RETRY_MS);
+}
+
+int
+cons_http_connect(struct consumer *c)
+{
+	char *path;
+	int fd;
+
+	if (c->http != NULL)
+		return 0;
+	path = config_sock_path("http");
+	fd = unix_connect(path);
+	free(path);
+	if (fd == -1 || (c->http = chan_new(c->base, fd, "consumer",
+	    FRAME_MAX_DEFAULT, http_frame, http_closed, c)) == NULL)
+		return -1;
+	cons_notify_http(c);
+	if (c->fault != NULL)
+		cons_fault_http(c);
+	return 0;
 }
 
 /* Connects in the background; never blocks the consumer on http. */
@@ -115,25 +136,10 @@ static void
 http_try(evutil_socket_t s, short ev, void *arg)
 {
 	struct consumer *c = arg;
-	char *path = config_sock_path("http");
-	int fd;
 
 	(void)s; (void)ev;
-	fd = unix_connect(path);
-	free(path);
-	if (fd == -1) {
+	if (cons_http_connect(c) == -1)
 		arm_ms(c->http_tmr, HTTP_RETRY_MS);
-		return;
-	}
-	c->http = chan_new(c->base, fd, "consumer", FRAME_MAX_DEFAULT,
-	    http_frame, http_closed, c);
-	if (c->http == NULL) {
-		arm_ms(c->http_tmr, HTTP_RETRY_MS);
-		return;
-	}
-	cons_notify_http(c);
-	if (c->fault != NULL)
-		cons_fault_http(c);
 }
 
 /* ---- meta.db ---- */

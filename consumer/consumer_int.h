@@ -152,6 +152,9 @@ void cons_storage_init(struct consumer *);
 void cons_storage_fail(struct consumer *, const char *what);
 /* Sends http the current storage fault (MSG_SHAPE_FAULT; "" = none). */
 void cons_fault_http(struct consumer *);
+/* Connects to http now if not connected (then notifies it, and tells it
+ * the fault if any); 0, or -1 (http_try retries later). */
+int cons_http_connect(struct consumer *);
 /* shapelog_open failed with a storage errno: log, tell the root, wait
  * the backoff (serving the root channel); the caller tries again. */
 void cons_storage_open_failed(struct consumer *, int err);

@@ -178,6 +178,7 @@ cons_storage_open_failed(struct consumer *c, int err)
 	unsigned ms = next_backoff(c);
 
 	log_warnx("storage error: %s; retrying in %u s", what, ms / 1000);
+	(void)cons_http_connect(c);	/* so that requests hear of it */
 	storage_state(c, "storage_error", what);
 	free(what);
 	cons_pump(c, ms);

@@ -13,7 +13,7 @@ import {
   TMP, alive, cleanup, createDatabase, createItems, follow, onCleanup, readToEnd,
   scenario, shapeGet, sleep, startElectricd, waitFor,
 } from './lib.mjs';
-import { consumers, fill, logLines, mountTmpfs, umount } from './storage_lib.mjs';
+import { consumers, fill, logLines, mount, mountTmpfs, umount } from './storage_lib.mjs';
 
 after(cleanup);
 
@@ -146,4 +146,38 @@ scenario('a new shape whose snapshot cannot be stored: 503 saying why, at once; 
     }, 60_000, 1000);
     const ids = got.messages.filter((m) => m.headers?.operation === 'insert').map((m) => Number(m.value.id));
     assert.equal(new Set(ids).size, 200, 'every row once');
+  });
+
+scenario('a new shape whose directory cannot be created: 503 saying why, at once; served once writable',
+  { timeout: 120_000 }, async () => {
+    const db = await createDatabase('stronew');
+    await db.sql('CREATE TABLE ro (id int PRIMARY KEY, v text)');
+    await db.sql("INSERT INTO ro SELECT g, 'v' FROM generate_series(1, 50) g");
+    const dir = fs.mkdtempSync(path.join(TMP, 'electricd-ronew-'));
+    const E = await startElectricd({ databaseUrl: db.url, storageDir: dir });
+    // meta.db stays writable; the shapes' directory is a read-only tmpfs.
+    const shapes = path.join(dir, 'shapes');
+    mountTmpfs(shapes, '1m');
+    mount(['-o', 'remount,ro', shapes], 'read-only remount');
+    onCleanup(async () => {
+      E.kill('SIGKILL');
+      await E.exited;
+      for (const pid of E.knownPids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      await umount(shapes);
+    });
+
+    const t0 = Date.now();
+    const r = await shapeGet(E, { table: 'ro', offset: '-1' });
+    const waited = Date.now() - t0;
+    assert.equal(r.status, 503, `the shape's directory cannot be created: ${r.text}`);
+    assert.match(r.text, /Storage error: .*cannot open the shape log .*Read-only file system/, 'the 503 says why');
+    assert.ok(waited < 10_000, `answered in ${waited} ms, not after the snapshot wait`);
+
+    mount(['-o', 'remount,rw', shapes], 'read-write remount');
+    const got = await waitFor('the shape served once writable', async () => {
+      const x = await readToEnd(E, { table: 'ro' }).catch(() => null);
+      return x && x.messages.filter((m) => m.headers?.operation === 'insert').length === 50 ? x : null;
+    }, 60_000, 1000);
+    const ids = got.messages.filter((m) => m.headers?.operation === 'insert').map((m) => Number(m.value.id));
+    assert.equal(new Set(ids).size, 50, 'every row once');
   });

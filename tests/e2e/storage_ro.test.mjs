@@ -4,8 +4,9 @@
 // created).  A new shape cannot create its directory: its consumer logs
 // a clear error naming the path and errno, stays up in "storage_error"
 // (no restarts, no escalation) and retries with backoff; the existing
-// shape keeps streaming.  Once writable again, the new shape's snapshot
-// is taken and its waiting client gets it; all data equals Postgres.
+// shape keeps streaming; the new shape's request gets a 503 that says
+// why.  Once writable again, the new shape's snapshot is taken and
+// served; all data equals Postgres.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -50,7 +51,8 @@ scenario('read-only storage: clear error, no crash loop, the shape arrives once 
     mount(['-o', 'remount,bind,ro', shapes], 'read-only remount');
     assert.throws(() => fs.mkdirSync(path.join(shapes, 'probe')), /EROFS/, 'shapes/ is read-only');
 
-    // A new shape: its consumer cannot create its directory.
+    // A new shape: its consumer cannot create its directory, and its
+    // request gets a 503 that says so (not the snapshot wait's timeout).
     const pb = shapeGet(E, { table: 'others', offset: '-1' }, { timeout: 90_000 });
     await waitFor('a storage error in the log', () =>
       logLines(E, /storage error: cannot open the shape log .*Read-only file system/).length > 0,
@@ -67,11 +69,16 @@ scenario('read-only storage: clear error, no crash loop, the shape arrives once 
     for (const p of consumers(E)) assert.equal(p.restarts, 0, `no restarts: ${JSON.stringify(p)}`);
     assert.equal(logLines(E, /escalat/i).length, 0, 'no escalation');
 
-    // Writable again.
-    mount(['-o', 'remount,bind,rw', shapes], 'read-write remount');
     const rb = await pb;
-    assert.equal(rb.status, 200, `the new shape's snapshot arrives: ${rb.text}`);
-    const b = await readToEnd(E, { table: 'others' });
+    assert.equal(rb.status, 503, `a 503 while shapes/ is read-only: ${rb.text}`);
+    assert.match(rb.text, /Storage error: .*cannot open the shape log .*Read-only file system/);
+
+    // Writable again: the shape is served.
+    mount(['-o', 'remount,bind,rw', shapes], 'read-write remount');
+    const b = await waitFor('the new shape served once writable', async () => {
+      const x = await readToEnd(E, { table: 'others' }).catch(() => null);
+      return x && x.messages.some((m) => m.headers?.operation === 'insert') ? x : null;
+    }, 60_000, 1000);
     const ids = b.messages.filter((m) => m.headers?.operation === 'insert').map((m) => m.value.id);
     assert.deepEqual(ids.sort(), ['1', '2'], 'others equals Postgres');
     await db.sql("INSERT INTO items VALUES (51, 'after', true)");
