@@ -109,75 +109,64 @@ scenario('disk full: clear error, consumers stay up, every row once after space 
     for (const p of consumers(E)) assert.equal(p.restarts, 0, `still no restarts: ${JSON.stringify(p)}`);
   });
 
+/* A table of n rows and an electricd whose shapes/ is a tmpfs of size
+ * (meta.db, beside it, stays writable); killed and unmounted at the end. */
+async function shapesOnTmpfs(name, n, value, size) {
+  const db = await createDatabase(name);
+  await db.sql(`CREATE TABLE ${name} (id int PRIMARY KEY, v text)`);
+  await db.sql(`INSERT INTO ${name} SELECT g, ${value} FROM generate_series(1, ${n}) g`);
+  const dir = fs.mkdtempSync(path.join(TMP, `electricd-${name}-`));
+  const E = await startElectricd({ databaseUrl: db.url, storageDir: dir });
+  const shapes = path.join(dir, 'shapes');
+  mountTmpfs(shapes, size);
+  onCleanup(async () => {
+    E.kill('SIGKILL');
+    await E.exited;
+    for (const pid of E.knownPids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    await umount(shapes);
+  });
+  return { E, shapes };
+}
+
+/* The first request for table's shape: a 503 naming the storage error
+ * (re), at once rather than after the snapshot wait. */
+async function expectStorage503(E, table, re) {
+  const t0 = Date.now();
+  const r = await shapeGet(E, { table, offset: '-1' });
+  const waited = Date.now() - t0;
+  assert.equal(r.status, 503, `the shape cannot be stored: ${r.text}`);
+  assert.match(r.text, re, 'the 503 says why');
+  assert.ok(waited < 10_000, `answered in ${waited} ms, not after the snapshot wait`);
+  assert.ok(r.headers['retry-after'], 'with Retry-After');
+}
+
+/* Once the storage is writable: the shape is served, each of n rows once. */
+async function expectServedOnce(E, table, n) {
+  const got = await waitFor('the shape served once writable', async () => {
+    const x = await readToEnd(E, { table }).catch(() => null);
+    return x && x.messages.filter((m) => m.headers?.operation === 'insert').length === n ? x : null;
+  }, 60_000, 1000);
+  const ids = got.messages.filter((m) => m.headers?.operation === 'insert').map((m) => Number(m.value.id));
+  assert.equal(new Set(ids).size, n, 'every row once');
+}
+
 scenario('a new shape whose snapshot cannot be stored: 503 saying why, at once; served once space is back',
   { timeout: 120_000 }, async () => {
-    const db = await createDatabase('stfullnew');
-    await db.sql('CREATE TABLE big (id int PRIMARY KEY, v text)');
-    await db.sql("INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 200) g");
-    const dir = fs.mkdtempSync(path.join(TMP, 'electricd-fullnew-'));
-    const E = await startElectricd({ databaseUrl: db.url, storageDir: dir });
-    // meta.db stays writable; only the shapes' files are full.
-    const shapes = path.join(dir, 'shapes');
-    mountTmpfs(shapes, '256k');
-    onCleanup(async () => {
-      E.kill('SIGKILL');
-      await E.exited;
-      for (const pid of E.knownPids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-      await umount(shapes);
-    });
+    const { E, shapes } = await shapesOnTmpfs('fullnew', 200, "repeat('x', 1000)", '256k');
     const filler = fill(shapes);
-
-    const t0 = Date.now();
-    const r = await shapeGet(E, { table: 'big', offset: '-1' });
-    const waited = Date.now() - t0;
-    assert.equal(r.status, 503, `the snapshot cannot be stored: ${r.text}`);
-    assert.match(r.text, /Storage error: the shape's snapshot cannot be stored: .*No space left on device/,
-      'the 503 says why');
-    assert.ok(waited < 10_000, `answered in ${waited} ms, not after the snapshot wait`);
-    assert.ok(r.headers['retry-after'], 'with Retry-After');
+    await expectStorage503(E, 'fullnew',
+      /Storage error: the shape's snapshot cannot be stored: .*No space left on device/);
     await waitFor('status shows storage_error', () =>
       consumers(E).some((p) => /storage_error/.test(p.detail || '')), 10_000);
-
-    // Space is back: the same request is served, every row once.
     fs.rmSync(filler);
-    const got = await waitFor('the shape served after space is back', async () => {
-      const x = await readToEnd(E, { table: 'big' }).catch(() => null);
-      return x && x.messages.filter((m) => m.headers?.operation === 'insert').length === 200 ? x : null;
-    }, 60_000, 1000);
-    const ids = got.messages.filter((m) => m.headers?.operation === 'insert').map((m) => Number(m.value.id));
-    assert.equal(new Set(ids).size, 200, 'every row once');
+    await expectServedOnce(E, 'fullnew', 200);
   });
 
 scenario('a new shape whose directory cannot be created: 503 saying why, at once; served once writable',
   { timeout: 120_000 }, async () => {
-    const db = await createDatabase('stronew');
-    await db.sql('CREATE TABLE ro (id int PRIMARY KEY, v text)');
-    await db.sql("INSERT INTO ro SELECT g, 'v' FROM generate_series(1, 50) g");
-    const dir = fs.mkdtempSync(path.join(TMP, 'electricd-ronew-'));
-    const E = await startElectricd({ databaseUrl: db.url, storageDir: dir });
-    // meta.db stays writable; the shapes' directory is a read-only tmpfs.
-    const shapes = path.join(dir, 'shapes');
-    mountTmpfs(shapes, '1m');
+    const { E, shapes } = await shapesOnTmpfs('ronew', 50, "'v'", '1m');
     mount(['-o', 'remount,ro', shapes], 'read-only remount');
-    onCleanup(async () => {
-      E.kill('SIGKILL');
-      await E.exited;
-      for (const pid of E.knownPids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-      await umount(shapes);
-    });
-
-    const t0 = Date.now();
-    const r = await shapeGet(E, { table: 'ro', offset: '-1' });
-    const waited = Date.now() - t0;
-    assert.equal(r.status, 503, `the shape's directory cannot be created: ${r.text}`);
-    assert.match(r.text, /Storage error: .*cannot open the shape log .*Read-only file system/, 'the 503 says why');
-    assert.ok(waited < 10_000, `answered in ${waited} ms, not after the snapshot wait`);
-
+    await expectStorage503(E, 'ronew', /Storage error: .*cannot open the shape log .*Read-only file system/);
     mount(['-o', 'remount,rw', shapes], 'read-write remount');
-    const got = await waitFor('the shape served once writable', async () => {
-      const x = await readToEnd(E, { table: 'ro' }).catch(() => null);
-      return x && x.messages.filter((m) => m.headers?.operation === 'insert').length === 50 ? x : null;
-    }, 60_000, 1000);
-    const ids = got.messages.filter((m) => m.headers?.operation === 'insert').map((m) => Number(m.value.id));
-    assert.equal(new Set(ids).size, 50, 'every row once');
+    await expectServedOnce(E, 'ronew', 50);
   });
