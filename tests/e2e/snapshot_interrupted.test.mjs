@@ -20,13 +20,16 @@ after(cleanup);
 
 const ROWS = 60_000;
 
-async function setup() {
+/* chunkBytes: small, so that chunk 0 is served while the snapshot goes
+ * on; or large, so that writing chunk 0 lasts long enough (tens of ms) to
+ * be caught by the 2 ms steps of freezeSnapshot. */
+async function setup(chunkBytes) {
   const db = await createDatabase('snapint');
   await db.sql('CREATE TABLE big (id int PRIMARY KEY, v text)');
   await db.sql(`INSERT INTO big SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, ${ROWS}) g`);
   const E = await startElectricd({
     databaseUrl: db.url,
-    env: { ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD: '65536' },
+    env: { ELECTRIC_SHAPE_CHUNK_BYTES_THRESHOLD: String(chunkBytes) },
   });
   return { db, E };
 }
@@ -76,7 +79,7 @@ async function expectEqualsPostgres(E, db) {
 }
 
 scenario('killed after chunk 0 was served: 409 and a new handle, never a mixed snapshot', async () => {
-  const { db, E } = await setup();
+  const { db, E } = await setup(65536);
   // Step until chunk 0 was answered (http learns of it from the consumer).
   const { pid, first } = await freezeSnapshot(E,
     (d, req) => req.answered !== undefined);
@@ -102,7 +105,7 @@ scenario('killed after chunk 0 was served: 409 and a new handle, never a mixed s
 });
 
 scenario('killed before any chunk was complete: redone under the same handle', async () => {
-  const { db, E } = await setup();
+  const { db, E } = await setup(4 * 1024 * 1024);
   const { pid, dir, first } = await freezeSnapshot(E,
     (d) => fs.existsSync(path.join(d, 'snapshot.0.part')));
   assert.ok(!fs.existsSync(path.join(dir, 'snapshot.0')));
