@@ -39,6 +39,7 @@
 
 #define COLL_RETRY_MS	100
 #define HTTP_RETRY_MS	500
+#define COLL_LOST_MS	3000	/* wait for the root's group restart */
 #define META_SYNC_MS	1000
 
 static struct consumer cons;
@@ -291,11 +292,28 @@ coll_frame(struct chan *ch, struct frame *f, void *arg)
 }
 
 static void
+coll_lost(evutil_socket_t s, short ev, void *arg)
+{
+	(void)s; (void)ev;
+	cons_fail(arg, "lost the collector, and nobody stopped us");
+}
+
+/* The collector died (or dropped us).  Its death restarts the whole
+ * replication group, so the root stops this consumer in a moment; exiting
+ * first would race with that: reaped before the collector, our exit
+ * would count as our own failure (a restart with backoff) instead of a
+ * stop by the group.  So wait, and exit only if nobody stops us. */
+static void
 coll_closed(struct chan *ch, int error, void *arg)
 {
+	struct consumer *c = arg;
+	struct event *ev;
+
 	(void)ch;
-	log_warnx("collector channel closed (%d)", error);
-	cons_fail(arg, "lost the collector");
+	log_warnx("collector channel closed (%d): waiting for the root", error);
+	if ((ev = evtimer_new(c->base, coll_lost, c)) == NULL)
+		cons_fail(c, "lost the collector");
+	arm_ms(ev, COLL_LOST_MS);
 }
 
 void
