@@ -792,3 +792,27 @@ export async function importClient() {
   }
   return import('@electric-sql/client');
 }
+
+/* A writer that commits one transaction per row id, inserting (id,
+ * 'r<id>') into every table, every ms milliseconds, until stop() (or the
+ * test's clean-up).  w.written is the last id committed; w.errors the
+ * failed commits (rolled back, the id retried). */
+export function rowWriter(db, tables, ms = 40) {
+  const w = { written: 0, errors: [], writing: true };
+  const loop = (async () => {
+    while (w.writing) {
+      const id = w.written + 1;
+      try {
+        await db.sql(`BEGIN; ${tables.map((t) => `INSERT INTO ${t} VALUES (${id}, 'r${id}');`).join(' ')} COMMIT`);
+        w.written = id;
+      } catch (err) {
+        w.errors.push(String(err));
+        await db.sql('ROLLBACK').catch(() => {});
+      }
+      await sleep(ms);
+    }
+  })();
+  w.stop = async () => { w.writing = false; await loop; };
+  onCleanup(w.stop);		// on failure too
+  return w;
+}

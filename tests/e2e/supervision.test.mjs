@@ -22,7 +22,7 @@
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import {
-  childrenOf, cleanup, createDatabase, ctl, follow, onCleanup, procRole, scenario,
+  childrenOf, cleanup, createDatabase, ctl, follow, procRole, rowWriter, scenario,
   shapeGet, sleep, startElectricd, waitFor,
 } from './lib.mjs';
 
@@ -133,23 +133,7 @@ scenario('SIGKILL of each role: exactly its strategy restarts, clients lose noth
   }, 10_000);
 
   // The writer: one transaction per row id, one row in every table.
-  let written = 0;
-  let writing = true;
-  const writerErrors = [];
-  const writer = (async () => {
-    while (writing) {
-      const id = written + 1;
-      try {
-        await db.sql(`BEGIN; ${TABLES.map((t) => `INSERT INTO ${t} VALUES (${id}, 'r${id}');`).join(' ')} COMMIT`);
-        written = id;
-      } catch (err) {
-        writerErrors.push(String(err));
-        await db.sql('ROLLBACK').catch(() => {});
-      }
-      await sleep(40);
-    }
-  })();
-  onCleanup(async () => { writing = false; await writer; });	// on failure too
+  const writer = rowWriter(db, TABLES);
 
   const seen = [];
   for (const victim of ['http', 'connmgr', 'replication', 'collector', 'shapecache', handles[0]]) {
@@ -157,9 +141,9 @@ scenario('SIGKILL of each role: exactly its strategy restarts, clients lose noth
     const res = await killAndCheck(E, victim, handles);
     seen.push(`${victim}: restarted ${res.changed.length}, kept ${res.kept.join(',')}`);
   }
-  writing = false;
-  await writer;
-  assert.deepEqual(writerErrors, [], 'the writer never failed');
+  await writer.stop();
+  const { written } = writer;
+  assert.deepEqual(writer.errors, [], 'the writer never failed');
   assert.ok(written >= 50, `rows written: ${written}`);
 
   const want = Array.from({ length: written }, (_, i) => i + 1);

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after } from 'node:test';
 import {
-  cleanup, createDatabase, ctl, follow, onCleanup, scenario, shapeGet, sleep, startElectricd,
+  cleanup, createDatabase, ctl, follow, rowWriter, scenario, shapeGet, sleep, startElectricd,
   waitFor,
 } from './lib.mjs';
 
@@ -44,27 +44,13 @@ scenario(`supervision stress: ${ROUNDS} rounds of 7 SIGKILLs, every row once, in
     }
     await waitFor('three live clients', () => Object.values(followers).every((f) => f.upToDate), 10_000);
 
-    let written = 0;
-    let writing = true;
-    const writer = (async () => {
-      while (writing) {
-        const id = written + 1;
-        try {
-          await db.sql(`BEGIN; ${TABLES.map((t) => `INSERT INTO ${t} VALUES (${id}, 'r${id}');`).join(' ')} COMMIT`);
-          written = id;
-        } catch {
-          await db.sql('ROLLBACK').catch(() => {});
-        }
-        await sleep(40);
-      }
-    })();
-    onCleanup(async () => { writing = false; await writer; });
+    const writer = rowWriter(db, TABLES);
 
     for (let round = 0; round < ROUNDS; round++) {
       for (const victim of ['http', 'connmgr', 'replication', 'collector', 'shapecache', handles[0], handles[1]]) {
         await sleep(300);
         const pid = procs(E).procs[victim].pid;
-        fs.appendFileSync(E.logPath, `===== stress round ${round}: SIGKILL ${victim} (pid ${pid}), ${written} rows written\n`);
+        fs.appendFileSync(E.logPath, `===== stress round ${round}: SIGKILL ${victim} (pid ${pid}), ${writer.written} rows written\n`);
         process.kill(pid, 'SIGKILL');
         await waitFor(`round ${round}: all ready after SIGKILL of ${victim}`, () => {
           const s = procs(E);
@@ -72,7 +58,7 @@ scenario(`supervision stress: ${ROUNDS} rounds of 7 SIGKILLs, every row once, in
             s.procs[victim].pid !== pid;
         }, 30_000, 100);
       }
-      const w = written;
+      const w = writer.written;
       for (const t of TABLES) {
         const f = followers[t];
         await waitFor(`round ${round}: client of ${t} holds ${w} rows`, () => f.changes.length >= w, 20_000)
@@ -82,6 +68,5 @@ scenario(`supervision stress: ${ROUNDS} rounds of 7 SIGKILLs, every row once, in
         assert.deepEqual(f.errors, [], `client of ${t}: no error or 409`);
       }
     }
-    writing = false;
-    await writer;
+    await writer.stop();
   });
