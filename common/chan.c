@@ -287,6 +287,16 @@ chan_write_cb(evutil_socket_t fd UNUSED, short what UNUSED, void *arg)
 	chan_leave(c);
 }
 
+void
+chan_push(struct chan *c)
+{
+	if (!chan_usable(c) || c->werr || c->out == NULL)
+		return;
+	chan_enter(c);
+	chan_flush(c, 0);
+	chan_leave(c);
+}
+
 static void
 chan_queue(struct chan *c, uint16_t type, uint32_t id, const void *payload,
     size_t len, int fd)

@@ -129,6 +129,10 @@ int chan_send(struct chan *, uint16_t type, uint32_t id, const void *payload,
     size_t len, int pass_fd) WUR;
 int chan_sendm(struct chan *, uint16_t type, uint32_t id, const struct mbuf *) WUR;
 size_t chan_queued(const struct chan *);
+/* Writes what is queued now instead of on the next loop turn, for a frame
+ * that must leave before the sender blocks.  May call the channel's
+ * callbacks (a write error can close it). */
+void chan_push(struct chan *);
 /* cb(above=1) when the queue grows past high, cb(above=0) when it drains
  * below high/2. Default high: CHAN_HIGH_WATERMARK, no callback. */
 void chan_set_watermark(struct chan *, size_t high, chan_wm_cb);

@@ -170,6 +170,15 @@ meta_tick(evutil_socket_t s, short ev, void *arg)
 	cons_meta_sync(arg);
 }
 
+/* Records the latest offset within META_SYNC_MS of a change; an idle
+ * consumer has no timer (thousands of them would wake every second). */
+void
+cons_meta_later(struct consumer *c)
+{
+	if (c->meta_tmr != NULL && !evtimer_pending(c->meta_tmr, NULL))
+		arm_ms(c->meta_tmr, META_SYNC_MS);
+}
+
 static void
 load_shape(struct consumer *c)
 {
@@ -471,18 +480,16 @@ cons_stop(void *arg)
 static void
 make_events(struct consumer *c)
 {
-	struct timeval sec = { META_SYNC_MS / 1000, 0 };
-
 	c->flush_ev = event_new(c->base, -1, 0, flush_cb, c);
 	c->coll_tmr = evtimer_new(c->base, coll_try, c);
 	c->http_tmr = evtimer_new(c->base, http_try, c);
-	c->meta_tmr = event_new(c->base, -1, EV_PERSIST, meta_tick, c);
+	c->meta_tmr = evtimer_new(c->base, meta_tick, c);
 	if (c->flush_ev == NULL || c->coll_tmr == NULL || c->http_tmr == NULL ||
 	    c->meta_tmr == NULL)
 		fatalx("event_new");
-	event_add(c->meta_tmr, &sec);
 	arm_ms(c->coll_tmr, 0);
 	arm_ms(c->http_tmr, 0);
+	cons_meta_later(c);	/* recovery may have moved the latest offset */
 }
 
 int

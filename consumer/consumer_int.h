@@ -62,6 +62,7 @@ struct consumer {
 	struct shapelog		*sl;
 	struct shapelog_xip	 xip;
 	int			 have_xip;
+	int			 xip_dirty;	/* passed_lsn not yet persisted */
 
 	struct cons_qframe	*q_head, **q_tail;
 	struct cons_rel		*rels;
@@ -140,6 +141,7 @@ void cons_suspend_readers(struct consumer *, uint32_t id, const uint8_t *,
 
 /* consumer.c: records the latest offset in meta.db if it moved. */
 void cons_meta_sync(struct consumer *);
+void cons_meta_later(struct consumer *);
 
 /* consumer.c: connects to the collector and subscribes (now, and again
  * every 100 ms until the socket is there). */

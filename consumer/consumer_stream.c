@@ -9,8 +9,12 @@
  *    already contains it (xid visible in the snapshot's xmin/xmax/xip);
  *  - the last message of a transaction is held back so it can carry
  *    "last"; shapelog only ever commits whole transactions;
+ *  - a batch is published (written) and http told at once, before the
+ *    batch is made durable: a reader waits for no fdatasync, and a crash
+ *    of any process keeps what it was shown (shapelog.c);
  *  - MSG_FLUSHED(seq) is sent only after every transaction up to seq is
- *    durable (or deliberately skipped).
+ *    durable (or deliberately skipped): only then may the slot move past
+ *    it, so a machine crash that tears the unsynced tail is replayed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -118,13 +122,23 @@ in_snapshot(struct consumer *c, uint32_t xid, uint64_t lsn)
 	vis = snapshot_visible(s, xid, &after);
 	if (after) {
 		/* Everything committed from here on started after the
-		 * snapshot: stop filtering (persisted, best effort). */
+		 * snapshot: stop filtering (persisted after the batch is
+		 * answered, best effort: the filter gives the same answer). */
 		s->passed_lsn = lsn;
-		if (shapelog_xip_write(c->sl, s) == -1)
-			log_warnx("%s (best effort: the filter stays in memory)",
-			    shapelog_errmsg(c->sl));
+		c->xip_dirty = 1;
 	}
 	return vis;
+}
+
+static void
+persist_xip(struct consumer *c)
+{
+	if (!c->xip_dirty || c->sl == NULL)
+		return;
+	c->xip_dirty = 0;
+	if (shapelog_xip_write(c->sl, &c->xip) == -1)
+		log_warnx("%s (best effort: the filter stays in memory)",
+		    shapelog_errmsg(c->sl));
 }
 
 /* A BEGIN inside a transaction: the stream restarted (collector rewind)
@@ -344,14 +358,23 @@ cons_stream_flush(struct consumer *c)
 	if (!c->ack_pending || (c->tx.active && c->tx.appended > 0))
 		return;
 	if (c->dirty) {
-		if (shapelog_commit(c->sl) == -1) {
+		if (shapelog_publish(c->sl) == -1) {
 			cons_storage_fail(c, shapelog_errmsg(c->sl));
 			return;
 		}
 		c->dirty = 0;
-		cons_storage_ok(c);
 		cons_notify_http(c);
+		if (c->http != NULL)
+			chan_push(c->http);	/* before the fdatasyncs */
+		cons_meta_later(c);
+		if (shapelog_sync(c->sl) == -1) {
+			cons_notify_http(c);	/* back to the durable state */
+			cons_storage_fail(c, shapelog_errmsg(c->sl));
+			return;
+		}
+		cons_storage_ok(c);
 	}
+	persist_xip(c);
 	mbuf_init(&mb);
 	mbuf_u64(&mb, c->ack_seq);
 	if (c->coll != NULL && chan_sendm(c->coll, MSG_FLUSHED, 0, &mb) == -1)

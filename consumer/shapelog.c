@@ -2,17 +2,28 @@
  * shapelog (writer): the consumer's side of the on-disk shape log whose
  * format shapelog.h describes.  Only the shape's consumer writes; the http
  * process reads the same files (shapelog_plan.c) and never serves more than
- * the durable state the consumer reported.
+ * the published state the consumer reported.
  *
  * Invariants kept here:
  *  - snapshot.<n> exists only when chunk n is complete and fdatasynced;
  *    snapshot.done is written only after every chunk and the directory.
- *  - a log.idx record is written only after the log bytes it covers were
- *    fdatasynced; bytes in log past the last record are never served and
- *    are truncated by shapelog_open.
+ *  - a main-log commit has two steps.  shapelog_publish writes the
+ *    entries (log, then log.idx and log.chunks) to the page cache: readers
+ *    may serve them from then on, a crash of any process keeps them.
+ *    shapelog_sync fdatasyncs the three files and only then counts the
+ *    entries in log.synced, so log.synced never counts an entry that is
+ *    not durable.  After a machine crash, records past that count may
+ *    point at bytes that were never written back: shapelog_open keeps
+ *    their whole prefix and drops the rest (never acknowledged, the
+ *    replay brings them again, the same bytes at the same offsets).
+ *  - bytes in log past the last record are never served and are
+ *    truncated by shapelog_open.
+ *  - main-log chunk boundaries are a function of the entries (an entry
+ *    closes its chunk once the chunk holds >= chunk_bytes), so boundaries
+ *    lost with a torn log.chunks are derived again at the same entries.
  *  - main-log offsets are strictly increasing and > 0_inf.
  *  - a failed write (disk full, read-only storage, EIO) leaves no torn
- *    state behind: the main log's files are cut back to their durable
+ *    state behind: the main log's files are cut back to their published
  *    lengths, a failed snapshot file stays a .part (shapelog_snap_abort
  *    removes it), and shapelog_errmsg() says which file and operation.
  */
@@ -33,6 +44,15 @@
 #define SNAP_FLUSH_BYTES	(256u * 1024)
 #define LOG_FLUSH_BYTES		(1024u * 1024)
 
+/* Where the published main log stands; dur keeps the durable one. */
+struct shapelog_mark {
+	uint64_t	size, entries, chunks, tx, op, fill;
+};
+
+struct shapelog;
+static void pend_u64(struct sbuf *, uint64_t);
+static void mark_take(const struct shapelog *, struct shapelog_mark *);
+
 struct shapelog {
 	char			*dir;
 	uint64_t		 chunk_bytes;
@@ -43,17 +63,22 @@ struct shapelog {
 	uint64_t		 snap_bytes;	/* bytes in the open chunk */
 	struct sbuf		 snap_buf;	/* not yet written */
 
-	/* main log */
-	int			 log_fd, idx_fd, chunks_fd;
-	uint64_t		 log_size;	/* durable bytes in log */
+	/* main log: appended (pend*), published (st, log_size, fill_pub:
+	 * in the files, servable), durable (dur: fdatasynced) */
+	int			 log_fd, idx_fd, chunks_fd, synced_fd;
+	uint64_t		 log_size;	/* published bytes in log */
 	uint64_t		 written;	/* pending bytes already in the file */
 	struct sbuf		 pend;		/* pending bytes not yet written */
 	struct sbuf		 pend_idx;	/* pending log.idx records */
 	struct sbuf		 pend_chunks;	/* pending log.chunks records */
 	uint64_t		 pend_entries;
 	uint64_t		 fill;		/* bytes in the open main chunk */
-	uint64_t		 fill_durable;
+	uint64_t		 fill_pub;
 	uint64_t		 ptx, pop;	/* last appended offset */
+	struct shapelog_mark	 dur;
+	int			 unsynced;	/* published, not yet durable */
+	int			 chunks_unsynced;
+	int			 synced_new;	/* log.synced needs an fdatasync */
 	struct sbuf		 snap_sizes;	/* "<bytes>\n" per closed chunk */
 	char			 err[SHAPELOG_PATH_MAX + 96];	/* last failure */
 };
@@ -214,7 +239,8 @@ static int
 is_shape_file(const char *name)
 {
 	return strncmp(name, "snapshot.", 9) == 0 || strcmp(name, "log") == 0 ||
-	    strcmp(name, "log.idx") == 0 || strcmp(name, "log.chunks") == 0;
+	    strcmp(name, "log.idx") == 0 || strcmp(name, "log.chunks") == 0 ||
+	    strcmp(name, "log.synced") == 0;
 }
 
 /* Removes every shape file: the snapshot is incomplete, so nothing that
@@ -305,25 +331,28 @@ file_size(int fd, uint64_t *size)
 	return 0;
 }
 
-/* Drops a partial idx record (an interrupted commit), then truncates the
- * log after the last record.  Records whose bytes the log lacks were
- * acknowledged: that is damage (shapelog_check reports it first). */
+/* Keeps the durable records (log.synced; shapelog_check verified them)
+ * and the whole entries of the tail after them, drops the rest (a partial
+ * record, entries a machine crash tore), then truncates the log after the
+ * last record kept. */
 static int
 recover_idx(struct shapelog *sl)
 {
 	struct shapelog_rec rec = { 0, 0, 0 };
-	uint64_t isz, lsz, n;
+	uint64_t isz, lsz, nrec, d, n;
 
 	if (file_size(sl->idx_fd, &isz) == -1 || file_size(sl->log_fd, &lsz) == -1)
 		return -1;
-	n = isz / SHAPELOG_REC_LEN;
-	if (n > 0 && shapelog_rec_read(sl->idx_fd, n - 1, &rec) == -1)
+	nrec = isz / SHAPELOG_REC_LEN;
+	if (shapelog_synced(sl->synced_fd, nrec, &d) == -1 ||
+	    shapelog_tail_valid(sl->idx_fd, sl->log_fd, d, nrec, &n, &rec) == -1)
 		return -1;
-	if (n > 0 && rec.end > lsz) {
+	if (n < d) {	/* shapelog_check found it first: never reached */
 		shapelog_set_damage("log.idx points past the end of log");
 		errno = SHAPELOG_EDAMAGED;
 		return -1;
 	}
+	sl->unsynced |= n > d;
 	if (n * SHAPELOG_REC_LEN != isz &&
 	    ftruncate(sl->idx_fd, (off_t)(n * SHAPELOG_REC_LEN)) == -1)
 		return -1;
@@ -336,8 +365,42 @@ recover_idx(struct shapelog *sl)
 	return 0;
 }
 
-/* Drops a partial chunk record and boundaries past the durable entries;
- * recomputes how full the open chunk is. */
+/* Adds the boundaries that entries [from, log_entries) close (chunk
+ * bytes counted from entry from, which starts a chunk): the ones a torn
+ * log.chunks lost, at the same entries as before.  Sets sl->fill. */
+static int
+rederive_chunks(struct shapelog *sl, uint64_t from)
+{
+	struct shapelog_rec rec = { 0, 0, 0 };
+	uint64_t i, prev_end = 0;
+
+	if (from > 0 && shapelog_rec_read(sl->idx_fd, from - 1, &rec) == -1)
+		return -1;
+	prev_end = rec.end;
+	sl->fill = 0;
+	for (i = from; i < sl->st.log_entries; i++) {
+		if (shapelog_rec_read(sl->idx_fd, i, &rec) == -1)
+			return -1;
+		sl->fill += rec.end - prev_end;
+		prev_end = rec.end;
+		if (sl->fill < sl->chunk_bytes)
+			continue;
+		pend_u64(&sl->pend_chunks, i + 1);
+		sl->fill = 0;
+	}
+	if (sl->pend_chunks.len == 0)
+		return 0;
+	if (shapelog_pwrite_all(sl->chunks_fd, sl->pend_chunks.p,
+	    sl->pend_chunks.len, (off_t)(sl->st.log_chunks * 8)) == -1)
+		return -1;
+	sl->st.log_chunks += sl->pend_chunks.len / 8;
+	sbuf_reset(&sl->pend_chunks);
+	sl->unsynced = sl->chunks_unsynced = 1;
+	return 0;
+}
+
+/* Drops a partial chunk record and boundaries past the entries kept;
+ * derives lost ones again; recomputes how full the open chunk is. */
 static int
 recover_chunks(struct shapelog *sl)
 {
@@ -363,7 +426,26 @@ recover_chunks(struct shapelog *sl)
 			return -1;
 		sl->fill = sl->log_size - rec.end;
 	}
-	sl->fill_durable = sl->fill;
+	if (sl->fill >= sl->chunk_bytes && rederive_chunks(sl, n > 0 ? b : 0) == -1)
+		return -1;
+	sl->fill_pub = sl->fill;
+	return 0;
+}
+
+/* log.synced: created (and made durable) before log.idx can hold a
+ * record that is not durable, so that its absence always means an older
+ * directory whose every record is durable. */
+static int
+open_synced(struct shapelog *sl)
+{
+	uint64_t size, zero;
+
+	if ((sl->synced_fd = open_in(sl, "log.synced", O_RDWR | O_CREAT)) == -1 ||
+	    file_size(sl->synced_fd, &size) == -1)
+		return -1;
+	if (size >= sizeof(zero))
+		return 0;
+	sl->synced_new = sl->unsynced = 1;	/* recovery's sync writes it */
 	return 0;
 }
 
@@ -380,11 +462,14 @@ open_main_log(struct shapelog *sl)
 	 * relies on them. */
 	if (fsync_dir(sl->dir) == -1)
 		return -1;
-	if (recover_idx(sl) == -1 || recover_chunks(sl) == -1)
+	if (open_synced(sl) == -1 || recover_idx(sl) == -1 ||
+	    recover_chunks(sl) == -1)
 		return -1;
 	sl->ptx = sl->st.last_tx;
 	sl->pop = sl->st.last_op;
-	return 0;
+	/* What recovery kept is made durable before anything relies on it. */
+	sl->chunks_unsynced |= sl->unsynced;
+	return sl->unsynced ? shapelog_sync(sl) : (mark_take(sl, &sl->dur), 0);
 }
 
 struct shapelog *
@@ -411,6 +496,7 @@ shapelog_open(const char *dir, uint64_t chunk_bytes)
 	sl->dir = xstrdup(dir);
 	sl->chunk_bytes = chunk_bytes > 0 ? chunk_bytes : 1;
 	sl->snap_fd = sl->log_fd = sl->idx_fd = sl->chunks_fd = -1;
+	sl->synced_fd = -1;
 	sbuf_init(&sl->snap_buf);
 	sbuf_init(&sl->pend);
 	sbuf_init(&sl->pend_idx);
@@ -438,6 +524,8 @@ shapelog_close(struct shapelog *sl)
 		close(sl->idx_fd);
 	if (sl->chunks_fd != -1)
 		close(sl->chunks_fd);
+	if (sl->synced_fd != -1)
+		close(sl->synced_fd);
 	sbuf_free(&sl->snap_buf);
 	sbuf_free(&sl->pend);
 	sbuf_free(&sl->pend_idx);
@@ -611,8 +699,15 @@ pend_u64(struct sbuf *b, uint64_t v)
 	sbuf_add(b, &v, sizeof(v));
 }
 
+static void
+mark_take(const struct shapelog *sl, struct shapelog_mark *m)
+{
+	*m = (struct shapelog_mark){ sl->log_size, sl->st.log_entries,
+	    sl->st.log_chunks, sl->st.last_tx, sl->st.last_op, sl->fill_pub };
+}
+
 /* A main-log write failed: record it, roll back every pending entry
- * (the files go back to their durable lengths); errno kept, -1. */
+ * (the files go back to their published lengths); errno kept, -1. */
 static int
 log_failed(struct shapelog *sl, const char *name, const char *op)
 {
@@ -666,9 +761,10 @@ shapelog_append(struct shapelog *sl, uint64_t tx, uint64_t op,
 	return 0;
 }
 
-/* Durability order: log data, then the index, then chunk boundaries. */
+/* Writes the pending entries: log data, then their index records, then
+ * chunk boundaries.  No fdatasync: see the invariants at the top. */
 int
-shapelog_commit(struct shapelog *sl)
+shapelog_publish(struct shapelog *sl)
 {
 	uint64_t n = sl->pend_entries;
 
@@ -676,30 +772,80 @@ shapelog_commit(struct shapelog *sl)
 		return 0;
 	if (log_spill(sl) == -1)
 		return -1;
-	if (fdatasync(sl->log_fd) == -1)
-		return log_failed(sl, "log", "fdatasync");
 	if (shapelog_pwrite_all(sl->idx_fd, sl->pend_idx.p, sl->pend_idx.len,
 	    (off_t)(sl->st.log_entries * SHAPELOG_REC_LEN)) == -1)
 		return log_failed(sl, "log.idx", "write");
-	if (fdatasync(sl->idx_fd) == -1)
-		return log_failed(sl, "log.idx", "fdatasync");
 	if (sl->pend_chunks.len > 0 &&
 	    shapelog_pwrite_all(sl->chunks_fd, sl->pend_chunks.p,
 	    sl->pend_chunks.len, (off_t)(sl->st.log_chunks * 8)) == -1)
 		return log_failed(sl, "log.chunks", "write");
-	if (sl->pend_chunks.len > 0 && fdatasync(sl->chunks_fd) == -1)
-		return log_failed(sl, "log.chunks", "fdatasync");
+	sl->chunks_unsynced |= sl->pend_chunks.len > 0;
+	sl->unsynced = 1;
 	sl->log_size += sl->written;
 	sl->st.log_entries += n;
 	sl->st.log_chunks += sl->pend_chunks.len / 8;
 	sl->st.last_tx = sl->ptx;
 	sl->st.last_op = sl->pop;
-	sl->fill_durable = sl->fill;
+	sl->fill_pub = sl->fill;
 	sl->written = 0;
 	sl->pend_entries = 0;
 	sbuf_reset(&sl->pend_idx);
 	sbuf_reset(&sl->pend_chunks);
 	return 0;
+}
+
+/* An fdatasync failed: what was published since the last sync may be
+ * gone from the disk, so go back to the durable state (the replay writes
+ * the same entries again).  errno kept, -1. */
+static int
+sync_failed(struct shapelog *sl, const char *name)
+{
+	int e = errno;
+
+	fail(sl, name, "fdatasync");
+	sl->log_size = sl->dur.size;
+	sl->st.log_entries = sl->dur.entries;
+	sl->st.log_chunks = sl->dur.chunks;
+	sl->st.last_tx = sl->dur.tx;
+	sl->st.last_op = sl->dur.op;
+	sl->fill_pub = sl->dur.fill;
+	shapelog_rollback(sl);
+	sl->unsynced = sl->chunks_unsynced = 0;
+	errno = e;
+	return -1;
+}
+
+/* Durability order: the three files, then the count in log.synced (in
+ * place, not synced itself: a count the disk lost only makes the next
+ * open check fewer records as durable). */
+int
+shapelog_sync(struct shapelog *sl)
+{
+	uint64_t n = sl->st.log_entries;
+
+	if (!sl->unsynced)
+		return 0;
+	if (fdatasync(sl->log_fd) == -1)
+		return sync_failed(sl, "log");
+	if (fdatasync(sl->idx_fd) == -1)
+		return sync_failed(sl, "log.idx");
+	if (sl->chunks_unsynced && fdatasync(sl->chunks_fd) == -1)
+		return sync_failed(sl, "log.chunks");
+	mark_take(sl, &sl->dur);
+	sl->unsynced = sl->chunks_unsynced = 0;
+	if (shapelog_pwrite_all(sl->synced_fd, &n, sizeof(n), 0) == -1 ||
+	    (sl->synced_new && fdatasync(sl->synced_fd) == -1)) {
+		log_warn("%s/log.synced: write", sl->dir);
+		return 0;	/* the older count is still true */
+	}
+	sl->synced_new = 0;
+	return 0;
+}
+
+int
+shapelog_commit(struct shapelog *sl)
+{
+	return shapelog_publish(sl) == -1 ? -1 : shapelog_sync(sl);
 }
 
 /* Cuts fd back to len bytes if it is longer (a failed or abandoned
@@ -729,7 +875,7 @@ shapelog_rollback(struct shapelog *sl)
 	sbuf_reset(&sl->pend);
 	sbuf_reset(&sl->pend_idx);
 	sbuf_reset(&sl->pend_chunks);
-	sl->fill = sl->fill_durable;
+	sl->fill = sl->fill_pub;
 	sl->ptx = sl->st.last_tx;
 	sl->pop = sl->st.last_op;
 	errno = e;

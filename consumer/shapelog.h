@@ -19,14 +19,19 @@
  *                  chunk was complete, else the shape is dropped (its
  *                  chunks may have been served: 409, never a mix).
  *   log            main log data, entries ",<json>\n" in offset order.
- *   log.idx        one 24-byte record per durable entry, host order:
+ *   log.idx        one 24-byte record per published entry, host order:
  *                  u64 tx, u64 op, u64 end (byte position in log just
  *                  after the entry).  Entry i spans [end(i-1), end(i)).
  *   log.chunks     one u64 per closed main-log chunk: the entry count at
  *                  which it closes (exclusive end).
- * Durability order on commit: fdatasync(log), then append log.idx and
- * log.chunks and fdatasync them.  Bytes in log past the last idx record are
- * an interrupted transaction: shapelog_open truncates them.
+ *   log.synced     one u64, host order: how many log.idx records are
+ *                  known durable (a lower bound; absent in directories
+ *                  written before it, where every record is durable).
+ * A commit is published, then synced: log, log.idx and log.chunks are
+ * written (readers may serve the entries at once), then fdatasynced, then
+ * log.synced is updated.  Bytes in log past the last idx record, and idx
+ * records past log.synced whose entries a machine crash tore, are an
+ * interrupted commit (never acknowledged): shapelog_open truncates them.
  */
 #ifndef ELECTRICD_SHAPELOG_H
 #define ELECTRICD_SHAPELOG_H
@@ -39,18 +44,20 @@
 #include "offset.h"
 #include "util.h"
 
-/* What readers may serve: everything here is durable. */
+/* What readers may serve: everything here is published (a crash of any
+ * process keeps it; a machine crash may only cut the unacknowledged tail,
+ * which the replay rewrites identically). */
 struct shapelog_state {
 	uint32_t	snap_chunks;	/* snapshot chunk files complete */
 	uint8_t		snap_done;
-	uint64_t	log_entries;	/* durable main-log entries */
-	uint64_t	last_tx;	/* offset of the last durable entry */
+	uint64_t	log_entries;	/* published main-log entries */
+	uint64_t	last_tx;	/* offset of the last published entry */
 	uint64_t	last_op;	/*   (both 0 when log_entries == 0) */
 	uint64_t	log_chunks;	/* closed main-log chunks */
 };
 
 /* §7.3 "last": 0_inf while the snapshot runs, 0_K with no changes yet,
- * else the offset of the last durable change. */
+ * else the offset of the last published change. */
 void shapelog_last(const struct shapelog_state *, struct offset *);
 
 /* ---- writer (consumer) ---- */
@@ -65,11 +72,15 @@ const struct shapelog_state *shapelog_state(const struct shapelog *);
 /* Snapshot rows, in order, then finish with the snapshot-end message. */
 int shapelog_snap_append(struct shapelog *, const char *json, size_t len) WUR;
 int shapelog_snap_finish(struct shapelog *, const char *json, size_t len) WUR;
-/* Main log: append entries (not yet visible), then commit them durably.
- * A failed append or commit rolls back every pending entry (the files are
- * truncated to their durable lengths) before it returns -1. */
+/* Main log: append entries (not yet visible), publish them (written:
+ * readers may serve them), sync them (durable: only then acknowledge
+ * them); commit = publish + sync.  A failed append or publish rolls back
+ * every pending entry, a failed sync every entry published since the last
+ * sync (the files are truncated back) before it returns -1. */
 int shapelog_append(struct shapelog *, uint64_t tx, uint64_t op,
     const char *json, size_t len) WUR;
+int shapelog_publish(struct shapelog *) WUR;
+int shapelog_sync(struct shapelog *) WUR;
 int shapelog_commit(struct shapelog *) WUR;
 void shapelog_rollback(struct shapelog *);
 
@@ -92,7 +103,7 @@ int shapelog_xip_read(struct shapelog *, struct shapelog_xip *) WUR;
 void shapelog_xip_free(struct shapelog_xip *);
 
 /* ---- reader (http) ---- */
-/* Reads the durable state from the files (used when no consumer has
+/* Reads the published state from the files (used when no consumer has
  * reported yet, e.g. after an http restart). */
 int shapelog_read_state(const char *dir, struct shapelog_state *) WUR;
 

@@ -8,12 +8,15 @@
  *
  * Damage is what no crash of our own writer can leave: a finished
  * snapshot missing a chunk or with a chunk of the wrong size or shape, an
- * unparseable snapshot.done or snapshot.xip, log.idx records that are not
- * increasing or point past the end of log, an entry not ending in "\n",
- * chunk boundaries out of order, log entries without a finished snapshot.
- * A partial trailing record of log.idx or log.chunks and log bytes past
- * the last record are an interrupted commit (never acknowledged): not
- * damage, the writer truncates them and readers ignore them.
+ * unparseable snapshot.done or snapshot.xip, durable log.idx records (the
+ * first log.synced of them) that are not increasing or point past the end
+ * of log, an entry not ending in "\n", chunk boundaries out of order, log
+ * entries without a finished snapshot.  A partial trailing record of
+ * log.idx or log.chunks, log bytes past the last record, and records past
+ * the durable ones that are not whole entries (written, not yet
+ * fdatasynced when the machine stopped) are an interrupted commit (never
+ * acknowledged): not damage, the writer truncates them and readers
+ * ignore them (shapelog_tail_valid).
  *
  * Also the storage-fault helpers: which errnos a retry may cure, and the
  * probe a consumer in storage_error runs before it tries again.
@@ -291,7 +294,62 @@ scan_idx(int fd, uint64_t nrec, char *why, size_t n)
 	return r;
 }
 
-/* The last records: increasing, within log, the last entry whole. */
+/* ---- the durable count and the tail past it (shapelog.h) ---- */
+
+int
+shapelog_synced(int fd, uint64_t nrec, uint64_t *durable)
+{
+	struct stat sb;
+	uint64_t v;
+
+	*durable = nrec;
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &sb) == -1)
+		return -1;
+	if (sb.st_size < (off_t)sizeof(v))
+		return 0;
+	if (shapelog_pread_all(fd, &v, sizeof(v), 0) == -1)
+		return -1;
+	if (v < nrec)
+		*durable = v;
+	return 0;
+}
+
+int
+shapelog_tail_valid(int idx_fd, int log_fd, uint64_t from, uint64_t nrec,
+    uint64_t *valid, struct shapelog_rec *last)
+{
+	struct shapelog_rec prev = { 0, 0, 0 }, cur;
+	uint64_t i, lsz;
+	struct stat sb;
+	char a, z;
+
+	if (fstat(log_fd, &sb) == -1)
+		return -1;
+	lsz = (uint64_t)sb.st_size;
+	if (from > 0 && shapelog_rec_read(idx_fd, from - 1, &prev) == -1)
+		return -1;
+	for (i = from; i < nrec; i++) {
+		if (shapelog_rec_read(idx_fd, i, &cur) == -1)
+			return -1;
+		if (cur.tx == 0 || cur.op == OFFSET_INF || cur.end > lsz ||
+		    (i > 0 ? !rec_after(&prev, &cur) : cur.end < 2))
+			break;
+		if (shapelog_pread_all(log_fd, &a, 1, (off_t)prev.end) == -1 ||
+		    shapelog_pread_all(log_fd, &z, 1, (off_t)cur.end - 1) == -1)
+			return -1;
+		if (a != ',' || z != '\n')
+			break;
+		prev = cur;
+	}
+	*valid = i;
+	*last = prev;
+	return 0;
+}
+
+/* The last durable records: increasing, within log, the last entry
+ * whole. */
 static int
 check_idx_tail(const char *dir, int fd, uint64_t nrec, char *why, size_t n)
 {
@@ -321,14 +379,14 @@ check_idx_tail(const char *dir, int fd, uint64_t nrec, char *why, size_t n)
 	return r;
 }
 
-/* log.chunks: increasing boundaries within the entries (boundaries past
- * nrec are a commit in progress for a reader, damage for deep). */
+/* log.chunks: increasing boundaries within the durable entries
+ * (boundaries past them are a commit in progress or its torn tail). */
 static int
 check_chunks(const char *dir, uint64_t nrec, int deep, char *why, size_t n)
 {
 	uint64_t i, cnt, b, prev = 0;
 	struct stat sb;
-	int fd, r = 0;
+	int fd, past = 0, r = 0;
 
 	if ((fd = shapelog_open_ro(dir, "log.chunks")) == -1)
 		return errno == ENOENT ? 0 : -1;
@@ -340,9 +398,9 @@ check_chunks(const char *dir, uint64_t nrec, int deep, char *why, size_t n)
 	for (i = deep ? 0 : (cnt > 2 ? cnt - 2 : 0); r == 0 && i < cnt; i++) {
 		if (shapelog_u64_read(fd, i, &b) == -1)
 			r = -1;
-		else if (b > nrec && !deep)
-			break;
-		else if (b == 0 || b > nrec || (prev != 0 && b <= prev))
+		else if (b > nrec)
+			past = 1;	/* the tail: the rest must be past too */
+		else if (past || b == 0 || (prev != 0 && b <= prev))
 			r = damaged(why, n, "log.chunks: boundary %" PRIu64
 			    " out of order", i);
 		prev = b;
@@ -355,8 +413,8 @@ static int
 check_log(const char *dir, int done, int deep, char *why, size_t n)
 {
 	struct stat sb;
-	uint64_t nrec;
-	int fd, r = 0;
+	uint64_t nrec, d;
+	int fd, sfd, r = 0;
 
 	if ((fd = shapelog_open_ro(dir, "log.idx")) == -1)
 		return errno == ENOENT ? 0 : -1;
@@ -365,15 +423,21 @@ check_log(const char *dir, int done, int deep, char *why, size_t n)
 		return -1;
 	}
 	nrec = (uint64_t)sb.st_size / SHAPELOG_REC_LEN;
-	if (nrec > 0 && !done)
+	if ((sfd = shapelog_open_ro(dir, "log.synced")) == -1 && errno != ENOENT)
+		r = -1;
+	else if (shapelog_synced(sfd, nrec, &d) == -1)
+		r = -1;
+	if (sfd != -1)
+		close(sfd);
+	if (r == 0 && nrec > 0 && !done)
 		r = damaged(why, n, "log entries without a finished snapshot");
-	else if (nrec > 0 && deep)
-		r = scan_idx(fd, nrec, why, n);
-	if (r == 0 && nrec > 0)
-		r = check_idx_tail(dir, fd, nrec, why, n);
+	else if (r == 0 && d > 0 && deep)
+		r = scan_idx(fd, d, why, n);
+	if (r == 0 && d > 0)
+		r = check_idx_tail(dir, fd, d, why, n);
 	close(fd);
 	if (r == 0)
-		r = check_chunks(dir, nrec, deep, why, n);
+		r = check_chunks(dir, d, deep, why, n);
 	return r;
 }
 

@@ -41,6 +41,15 @@ int shapelog_read_small(const char *dir, const char *name, struct sbuf *b);
 /* Parses snapshot.xip's line (s is modified); 0 or -1 (EINVAL). */
 struct shapelog_xip;
 int shapelog_xip_parse(char *s, struct shapelog_xip *);
+/* How many of log.idx's nrec records are durable: log.synced's count
+ * (fd, or -1 when absent: an older directory, all of them). */
+int shapelog_synced(int fd, uint64_t nrec, uint64_t *durable);
+/* Counts the records [from, nrec) that are whole entries of log, up to
+ * the first that is not (each after the one before, within log, its bytes
+ * a ',' ... '\n'): *valid = from + that count, *last = the record before
+ * *valid (zeros if none).  Records before from are taken as checked. */
+int shapelog_tail_valid(int idx_fd, int log_fd, uint64_t from, uint64_t nrec,
+    uint64_t *valid, struct shapelog_rec *last);
 /* The bytes [start, start+len) of path about to be served are whole
  * entries (a ',' at start-1, a '\n' at the end, within the file).  0, or
  * -1 with SHAPELOG_EDAMAGED (shapelog_damage() says why) or errno. */

@@ -70,22 +70,40 @@ fd_size(int fd)
 	return fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 }
 
+/* The whole entries of log.idx: the durable ones (checked already), then
+ * those of the tail up to the first one a machine crash tore. */
+static int
+count_entries(const char *dir, int fd, uint64_t *n, struct shapelog_rec *rec)
+{
+	uint64_t nrec = fd_size(fd) / SHAPELOG_REC_LEN, d;
+	int lfd, sfd, r;
+
+	if ((sfd = shapelog_open_ro(dir, "log.synced")) == -1 && errno != ENOENT)
+		return -1;
+	r = shapelog_synced(sfd, nrec, &d);
+	if (sfd != -1)
+		close(sfd);
+	if (r == -1 || (lfd = shapelog_open_ro(dir, "log")) == -1)
+		return -1;
+	r = shapelog_tail_valid(fd, lfd, d, nrec, n, rec);
+	close(lfd);
+	return r;
+}
+
 /* Main-log part of the state: idx records and chunk boundaries. */
 static int
 read_log_state(const char *dir, struct shapelog_state *st)
 {
 	struct shapelog_rec rec;
 	uint64_t n, b;
-	int fd;
+	int fd, r;
 
 	if ((fd = shapelog_open_ro(dir, "log.idx")) == -1)
 		return errno == ENOENT ? 0 : -1;
-	n = fd_size(fd) / SHAPELOG_REC_LEN;
-	if (n > 0 && shapelog_rec_read(fd, n - 1, &rec) == -1) {
-		close(fd);
-		return -1;
-	}
+	r = fd_size(fd) > 0 ? count_entries(dir, fd, &n, &rec) : (n = 0, 0);
 	close(fd);
+	if (r == -1)
+		return -1;
 	st->log_entries = n;
 	st->last_tx = n > 0 ? rec.tx : 0;
 	st->last_op = n > 0 ? rec.op : 0;

@@ -275,6 +275,129 @@ START_TEST(torn_tail_is_not_damage)
 }
 END_TEST
 
+static uint64_t
+u64_at(const char *name, uint64_t i)
+{
+	uint64_t v = 0;
+	int fd = open(pth(name), O_RDONLY);
+
+	ck_assert_int_ne(fd, -1);
+	ck_assert_int_eq(pread(fd, &v, 8, (off_t)(i * 8)), 8);
+	close(fd);
+	return v;
+}
+
+/* make_good, then two entries of tx 300 published (written, visible to a
+ * reader) but never synced: the consumer was killed before its
+ * fdatasyncs.  Entries are 11 bytes: with chunk_bytes 20 they close a
+ * chunk every 2 entries, so the 6th closes the third. */
+static void
+make_published(void)
+{
+	struct shapelog_state st;
+	struct shapelog *sl;
+
+	make_good();
+	ck_assert_uint_eq(u64_at("log.synced", 0), 4);
+	ck_assert_ptr_nonnull(sl = shapelog_open(dd_dir, 20));
+	ck_assert_int_eq(shapelog_append(sl, 300, 0, ROW, strlen(ROW)), 0);
+	ck_assert_int_eq(shapelog_append(sl, 300, 2, ROW, strlen(ROW)), 0);
+	ck_assert_int_eq(shapelog_publish(sl), 0);
+	ck_assert_int_eq(shapelog_read_state(dd_dir, &st), 0);
+	ck_assert_uint_eq(st.log_entries, 6);
+	ck_assert_uint_eq(st.log_chunks, 3);
+	ck_assert_uint_eq(st.last_tx, 300);
+	ck_assert_uint_eq(u64_at("log.synced", 0), 4);
+	shapelog_close(sl);	/* no sync */
+}
+
+/* A process crash keeps the page cache: everything published stays, and
+ * reopening makes it durable. */
+START_TEST(published_survives_process_crash)
+{
+	struct shapelog *sl;
+
+	make_published();
+	ck_assert_int_eq(shapelog_check(dd_dir, 1, NULL, 0), 0);
+	ck_assert_ptr_nonnull(sl = shapelog_open(dd_dir, 20));
+	ck_assert_uint_eq(shapelog_state(sl)->log_entries, 6);
+	ck_assert_uint_eq(shapelog_state(sl)->log_chunks, 3);
+	shapelog_close(sl);
+	ck_assert_uint_eq(u64_at("log.synced", 0), 6);
+}
+END_TEST
+
+/* A machine crash wrote back log.idx but not all of log: the records past
+ * log.synced whose bytes are missing or not whole are dropped (never
+ * acknowledged), a reader counts only whole ones, and it is not damage. */
+START_TEST(machine_crash_tears_unsynced_tail)
+{
+	struct shapelog_state st;
+	struct shapelog *sl;
+	long long four;
+
+	make_published();
+	four = fsz("log") - 22;		/* the 4 synced entries' bytes */
+	put("log", "", 1, four + 21);	/* the 6th's last byte never written */
+	ck_assert_int_eq(shapelog_check(dd_dir, 1, NULL, 0), 0);
+	ck_assert_int_eq(shapelog_check(dd_dir, 0, NULL, 0), 0);
+	ck_assert_int_eq(shapelog_read_state(dd_dir, &st), 0);
+	ck_assert_uint_eq(st.log_entries, 5);
+	ck_assert_uint_eq(st.log_chunks, 2);
+	ck_assert_ptr_nonnull(sl = shapelog_open(dd_dir, 20));
+	ck_assert_uint_eq(shapelog_state(sl)->log_entries, 5);
+	ck_assert_uint_eq(shapelog_state(sl)->last_tx, 300);
+	ck_assert_uint_eq(shapelog_state(sl)->last_op, 0);
+	ck_assert_uint_eq(shapelog_state(sl)->log_chunks, 2);
+	ck_assert_int_eq(fsz("log"), four + 11);
+	ck_assert_int_eq(fsz("log.idx"), 5 * 24);
+	/* The replay appends the lost entry: the same bytes, the same
+	 * boundary after it. */
+	ck_assert_int_eq(shapelog_append(sl, 300, 2, ROW, strlen(ROW)), 0);
+	ck_assert_int_eq(shapelog_commit(sl), 0);
+	ck_assert_uint_eq(shapelog_state(sl)->log_chunks, 3);
+	shapelog_close(sl);
+	ck_assert_int_eq(fsz("log"), four + 22);
+	ck_assert_uint_eq(u64_at("log.chunks", 2), 6);
+	ck_assert_uint_eq(u64_at("log.synced", 0), 6);
+	ck_assert_int_eq(shapelog_check(dd_dir, 1, NULL, 0), 0);
+}
+END_TEST
+
+/* log.chunks lost a boundary whose entries log.idx kept: it is derived
+ * again at the same entry, so clients' chunk offsets stay valid. */
+START_TEST(lost_chunk_boundary_derived_again)
+{
+	struct shapelog *sl;
+
+	make_published();
+	ck_assert_int_eq(truncate(pth("log.chunks"), 8), 0);	/* [2] */
+	ck_assert_int_eq(shapelog_check(dd_dir, 1, NULL, 0), 0);
+	ck_assert_ptr_nonnull(sl = shapelog_open(dd_dir, 20));
+	ck_assert_uint_eq(shapelog_state(sl)->log_chunks, 3);
+	shapelog_close(sl);
+	ck_assert_int_eq(fsz("log.chunks"), 24);
+	ck_assert_uint_eq(u64_at("log.chunks", 1), 4);
+	ck_assert_uint_eq(u64_at("log.chunks", 2), 6);
+}
+END_TEST
+
+/* Below log.synced a missing byte is damage; so is any in a directory
+ * from before log.synced (all of its records are durable). */
+START_TEST(synced_part_stays_strict)
+{
+	make_published();
+	ck_assert_int_eq(truncate(pth("log"), fsz("log") - 25), 0);
+	expect_damaged(1, "log.idx needs");
+	ck_assert_int_eq(rm_rf(dd_dir), 0);
+	ck_assert_int_eq(mkdir(dd_dir, 0700), 0);
+	make_good();
+	ck_assert_int_eq(unlink(pth("log.synced")), 0);
+	ck_assert_int_eq(truncate(pth("log"), fsz("log") - 3), 0);
+	expect_damaged(1, "log.idx needs");
+}
+END_TEST
+
 static void
 limit_fsize(rlim_t n)
 {
@@ -400,6 +523,10 @@ shapelog_damage_suite(void)
 	tcase_add_test(tc, log_without_snapshot);
 	tcase_add_test(tc, plan_refuses_damage);
 	tcase_add_test(tc, torn_tail_is_not_damage);
+	tcase_add_test(tc, published_survives_process_crash);
+	tcase_add_test(tc, machine_crash_tears_unsynced_tail);
+	tcase_add_test(tc, lost_chunk_boundary_derived_again);
+	tcase_add_test(tc, synced_part_stays_strict);
 	tcase_add_test(tc, failed_commit_rolls_back);
 	tcase_add_test(tc, failed_snapshot_aborts);
 	tcase_add_test(tc, probe);
