@@ -396,7 +396,7 @@ col_deliver(struct col_sub *s, void *arg)
 {
 	const struct col_delivery *d = arg;
 
-	if (!col_sub_join_txn(s))
+	if (s->ended || !col_sub_join_txn(s))
 		return;
 	col_sub_relation(s, d->rel);
 	col_sub_send(s, d->f->type, d->f->data, d->f->len);

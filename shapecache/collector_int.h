@@ -48,6 +48,8 @@ struct col_sub {
 	int		 missed;	/* lost a transaction: needs a rewind */
 	int		 joining;	/* subscribed mid-transaction */
 	int		 in_txn;	/* got this transaction's BEGIN */
+	int		 ended;		/* invalidated (§4.5): takes no more
+					 * changes until shapecache deletes it */
 	uint32_t	 relid;		/* the table's oid when created (0: unknown) */
 	char		*columns;	/* the columns it depends on: "name\toid\n"
 					 * (oid 0: unknown) */

@@ -184,14 +184,18 @@ col_flush_invalid(void)
 	mbuf_free(&m);
 }
 
+/* Ends s's incarnation: shapecache deletes the shape, and from here on it
+ * gets no change (col_deliver), so that a change made under the new schema
+ * never reaches a log of the old one: its live clients get the 409. */
 static void
-col_invalidate(const struct col_sub *s, const char *reason)
+col_invalidate(struct col_sub *s, const char *reason)
 {
 	size_t hl = strlen(s->handle), rl = strlen(reason);
 	char *e = xmalloc(hl + rl + 2);
 
 	log_info("shape %s on \"%s\".\"%s\": %s", s->handle, s->schema,
 	    s->table, reason);
+	s->ended = 1;
 	memcpy(e, s->handle, hl + 1);
 	memcpy(e + hl + 1, reason, rl + 1);
 	col_invalid = xrealloc(col_invalid, (col_ninvalid + 1) * sizeof(char *));

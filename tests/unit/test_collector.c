@@ -526,14 +526,12 @@ START_TEST(test_relation_renamed_invalidates)
 }
 END_TEST
 
-START_TEST(test_relation_columns_changed_invalidates)
+/* known's relation with a column added (ALTER TABLE ADD COLUMN x). */
+static void
+col_relation_added(int rfd)
 {
 	struct mbuf m;
-	int rfd, sfd;
 
-	rfd = col_connect("replication");
-	sfd = col_connect("shapecache");
-	col_send(sfd, MSG_READY, NULL);
 	mbuf_init(&m);
 	mbuf_u32(&m, 300);
 	mbuf_str(&m, "public");
@@ -544,7 +542,41 @@ START_TEST(test_relation_columns_changed_invalidates)
 	mbuf_u8(&m, 0); mbuf_str(&m, "x"); mbuf_u32(&m, 23); mbuf_i32(&m, -1);
 	col_send(rfd, MSG_RELATION, &m);
 	mbuf_free(&m);
+}
+
+START_TEST(test_relation_columns_changed_invalidates)
+{
+	int rfd, sfd;
+
+	rfd = col_connect("replication");
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	col_relation_added(rfd);
 	col_expect_invalid(sfd, "known", "columns added, dropped or renamed");
+}
+END_TEST
+
+/* A change under the new schema never reaches the ended shape (its live
+ * clients must get the 409, not that change), and does not hold the
+ * slot: it is acknowledged at once. */
+START_TEST(test_invalidated_shape_gets_no_more_changes)
+{
+	int rfd, sfd, cfd;
+
+	rfd = col_connect("replication");
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	cfd = col_connect("consumer");
+	col_subscribe(cfd, "known", "known");
+	col_relation(rfd, 300, "known");
+	col_txn(rfd, 300, 3000);
+	col_flushed(cfd, col_recv_txn(cfd, 3000));
+	ck_assert_uint_eq(col_expect_ack(rfd), 3008);
+	col_relation_added(rfd);
+	col_expect_invalid(sfd, "known", "columns added, dropped or renamed");
+	col_txn(rfd, 300, 4000);
+	ck_assert_uint_eq(col_expect_ack(rfd), 4008);
+	col_expect_none(cfd, 300);		/* nothing routed */
 }
 END_TEST
 
@@ -569,6 +601,7 @@ collector_suite(void)
 	tcase_add_test(tc, test_relation_recreated_invalidates);
 	tcase_add_test(tc, test_relation_renamed_invalidates);
 	tcase_add_test(tc, test_relation_columns_changed_invalidates);
+	tcase_add_test(tc, test_invalidated_shape_gets_no_more_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }
