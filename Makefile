@@ -69,6 +69,12 @@ $(BIN)/discard-bench: $(BUILD)/bench/discard_bench.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpg_query -lm
 
+# Scenario 4's client (s4_initial_sync.mjs): one keep-alive connection,
+# bodies thrown away, like the psql baseline.
+$(BIN)/follow: $(BUILD)/bench/follow.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -85,7 +91,7 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 bin-san/unit-tests bin-san/where-diff
-	@$(MAKE) --no-print-directory bin/where-bench bin/discard-bench
+	@$(MAKE) --no-print-directory bin/where-bench bin/discard-bench bin/follow
 	@scripts/check.sh
 
 # The oracle test at the large size with SIGKILLs of random electricd
@@ -100,7 +106,7 @@ unit: bin-san/unit-tests
 # The benchmarks (not part of check: slow and noisy; check runs a smoke).
 # BENCH_ARGS: e.g. "--only 1,4 --runs 1" (bench/run.mjs); results in
 # bench/out/ (results.json, PNG plots of the sweeps).
-bench: deps all $(BIN)/where-bench $(BIN)/discard-bench
+bench: deps all $(BIN)/where-bench $(BIN)/discard-bench $(BIN)/follow
 	$(BIN)/where-bench 100000 1
 	@[ -d tests/e2e/node_modules/pg ] || \
 		(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)

@@ -520,9 +520,10 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
 /* GET url with node:http (keep-alive; fetch() is several times slower on
  * big bodies).  Returns { status, headers, body (Buffer, or null when
- * opts.count is given), counted (occurrences of opts.count in the body,
- * across data events), bytes, ms, at (now() when the body was complete) }. */
-export function httpGet(url, { timeout = 120_000, count } = {}) {
+ * opts.count is given or opts.discard is set), counted (occurrences of
+ * opts.count in the body, across data events), bytes, ms, at (now() when
+ * the body was complete) }. */
+export function httpGet(url, { timeout = 120_000, count, discard = false } = {}) {
   const t0 = now();
   const needle = count === undefined ? null : Buffer.from(count);
   return new Promise((resolve, reject) => {
@@ -531,6 +532,7 @@ export function httpGet(url, { timeout = 120_000, count } = {}) {
       let bytes = 0, counted = 0, tail = Buffer.alloc(0);
       res.on('data', (d) => {
         bytes += d.length;
+        if (discard) return;
         if (!needle) { chunks.push(d); return; }
         // matches across the previous data event's end, then inside d;
         // the tail is shorter than the needle, so none is counted twice.
@@ -541,7 +543,7 @@ export function httpGet(url, { timeout = 120_000, count } = {}) {
       res.on('end', () => {
         const at = now();
         resolve({ status: res.statusCode, headers: res.headers,
-          body: needle ? null : Buffer.concat(chunks), counted, bytes, ms: at - t0, at });
+          body: needle || discard ? null : Buffer.concat(chunks), counted, bytes, ms: at - t0, at });
       });
       res.on('error', reject);
     });
@@ -562,8 +564,9 @@ export function shapeGet(base, params, opts = {}) {
  * in a row with back-off, as the npm client does).  Returns { handle,
  * offset, bytes, requests, errors, ms, rows } (rows: number of insert
  * operations seen, counted by a substring scan of the raw bytes, no JSON
- * parsing). */
-export async function readToEnd(base, params) {
+ * parsing; with { discard: true } the bodies are only counted in bytes,
+ * rows stays 0: a client as cheap as psql writing to /dev/null). */
+export async function readToEnd(base, params, { discard = false } = {}) {
   const t0 = now();
   let offset = '-1', handle, bytes = 0, requests = 0, rows = 0, errors = 0, streak = 0;
   for (;;) {
@@ -571,7 +574,7 @@ export async function readToEnd(base, params) {
     if (handle) q.handle = handle;
     let r;
     try {
-      r = await shapeGet(base, q, { count: '"operation":"insert"' });
+      r = await shapeGet(base, q, discard ? { discard } : { count: '"operation":"insert"' });
       streak = 0;
     } catch (err) {
       errors++;

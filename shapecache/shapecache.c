@@ -242,6 +242,7 @@ sc_resolve_catalog(const struct shape_req *q, const char *key,
 	const char *param = q->table;
 	struct catalog_table t;
 	struct shapedef d;
+	enum catalog_result r;
 
 	if (sc_pg_conn() == NULL) {
 		a->status = 503;
@@ -249,7 +250,16 @@ sc_resolve_catalog(const struct shape_req *q, const char *key,
 		    "shape. Please try again later.");
 		return;
 	}
-	switch (catalog_lookup(sc_pg, param, &t, &a->error)) {
+	r = catalog_lookup(sc_pg, param, &t, &a->error);
+	if (r == CATALOG_DB_ERROR && PQstatus(sc_pg) != CONNECTION_OK &&
+	    sc_pg_conn() != NULL) {
+		/* The idle connection had died (e.g. Postgres restarted):
+		 * one retry on a new one. */
+		free(a->error);
+		a->error = NULL;
+		r = catalog_lookup(sc_pg, param, &t, &a->error);
+	}
+	switch (r) {
 	case CATALOG_INVALID:
 		a->status = 400;
 		return;
@@ -503,7 +513,9 @@ sc_reconcile(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg)
 	size_t n, nr, i;
 
 	evtimer_add((struct event *)arg, &tv);
-	if (scshape_count() == 0 || sc_pg_conn() == NULL)
+	/* Connected from the first run on, not by the first shape request:
+	 * a backend start costs that request ~20-40 ms here. */
+	if (sc_pg_conn() == NULL || scshape_count() == 0)
 		return;
 	v = scshape_all(&n);
 	htab_init(&idx);
