@@ -467,9 +467,12 @@ open_main_log(struct shapelog *sl)
 		return -1;
 	sl->ptx = sl->st.last_tx;
 	sl->pop = sl->st.last_op;
-	/* What recovery kept is made durable before anything relies on it. */
+	/* What recovery kept is made durable before anything relies on it
+	 * (a failure here truncates nothing: the open fails, the files stay
+	 * for the next attempt). */
+	mark_take(sl, &sl->dur);
 	sl->chunks_unsynced |= sl->unsynced;
-	return sl->unsynced ? shapelog_sync(sl) : (mark_take(sl, &sl->dur), 0);
+	return shapelog_sync(sl);
 }
 
 struct shapelog *
