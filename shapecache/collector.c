@@ -62,6 +62,8 @@ static size_t col_qhead, col_qlen, col_qcap;
 static uint64_t col_next_seq;
 static uint64_t col_durable;
 static int col_rewinding;
+static int col_some_missed;	/* a subscriber missed a transaction since
+				 * the stream last restarted */
 static struct chan **col_full;		/* consumer channels above the mark */
 static size_t col_nfull, col_capfull;
 
@@ -114,7 +116,7 @@ col_sub_pending_to_blocked(struct col_sub *s)
 	for (i = 0; i < s->npending; i++)
 		col_seq_push(&s->blocked, &s->nblocked, &s->capblocked, s->pending[i]);
 	if (s->npending > 0)
-		s->missed = 1;
+		s->missed = col_some_missed = 1;
 	s->npending = 0;
 }
 
@@ -192,6 +194,7 @@ col_reset_stream(void)
 	col_txn_open = 0;
 	col_naffected = 0;
 	col_rewinding = 0;
+	col_some_missed = 0;
 	col_joining_clear();
 	for (s = col_subs; s != NULL; s = s->next) {
 		s->npending = 0;
@@ -207,7 +210,8 @@ col_maybe_rewind(void)
 {
 	struct col_sub *s;
 
-	if (col_rewinding || col_repl == NULL)
+	/* checked on every commit: without a miss, O(1), not O(shapes) */
+	if (col_rewinding || col_repl == NULL || !col_some_missed)
 		return;
 	for (s = col_conn; s != NULL; s = s->cnext)
 		if (!s->joining && s->missed)
@@ -305,7 +309,7 @@ col_sub_join_txn(struct col_sub *s)
 			col_seq_push(&s->blocked, &s->nblocked, &s->capblocked,
 			    col_txn_seq);
 		}
-		s->missed = 1;
+		s->missed = col_some_missed = 1;
 		col_wake(s);	/* suspended, or not up yet (collector_wake.c) */
 		return 0;
 	}
@@ -658,7 +662,7 @@ col_on_close(struct chan *c, int error UNUSED, void *arg UNUSED)
 		col_conn_unlink(s);
 		s->chan = NULL;
 		if (s->in_txn)
-			s->missed = 1;
+			s->missed = col_some_missed = 1;
 		col_sub_pending_to_blocked(s);
 	}
 	chan_free(c);
