@@ -38,55 +38,15 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "shapelog.h"
-#include "shapelog_int.h"
+#include "shapelog_w.h"
 
 #define SNAP_FLUSH_BYTES	(256u * 1024)
 #define LOG_FLUSH_BYTES		(1024u * 1024)
 
-/* Where the published main log stands; dur keeps the durable one. */
-struct shapelog_mark {
-	uint64_t	size, entries, chunks, tx, op, fill;
-};
-
-struct shapelog;
-static void pend_u64(struct sbuf *, uint64_t);
-static void mark_take(const struct shapelog *, struct shapelog_mark *);
-
-struct shapelog {
-	char			*dir;
-	uint64_t		 chunk_bytes;
-	struct shapelog_state	 st;
-
-	/* snapshot writer */
-	int			 snap_fd;	/* open snapshot.<n>.part or -1 */
-	uint64_t		 snap_bytes;	/* bytes in the open chunk */
-	struct sbuf		 snap_buf;	/* not yet written */
-
-	/* main log: appended (pend*), published (st, log_size, fill_pub:
-	 * in the files, servable), durable (dur: fdatasynced) */
-	int			 log_fd, idx_fd, chunks_fd, synced_fd;
-	uint64_t		 log_size;	/* published bytes in log */
-	uint64_t		 written;	/* pending bytes already in the file */
-	struct sbuf		 pend;		/* pending bytes not yet written */
-	struct sbuf		 pend_idx;	/* pending log.idx records */
-	struct sbuf		 pend_chunks;	/* pending log.chunks records */
-	uint64_t		 pend_entries;
-	uint64_t		 fill;		/* bytes in the open main chunk */
-	uint64_t		 fill_pub;
-	uint64_t		 ptx, pop;	/* last appended offset */
-	struct shapelog_mark	 dur;
-	int			 unsynced;	/* published, not yet durable */
-	int			 chunks_unsynced;
-	int			 synced_new;	/* log.synced needs an fdatasync */
-	struct sbuf		 snap_sizes;	/* "<bytes>\n" per closed chunk */
-	char			 err[SHAPELOG_PATH_MAX + 96];	/* last failure */
-};
-
 /* Records "<dir>/<name>: <op>: <strerror>" as the last failure; keeps
  * errno; returns -1. */
-static int
-fail(struct shapelog *sl, const char *name, const char *op)
+int
+shapelog_fail(struct shapelog *sl, const char *name, const char *op)
 {
 	int e = errno;
 
@@ -176,8 +136,8 @@ write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int
-open_in(const struct shapelog *sl, const char *name, int flags)
+int
+shapelog_open_in(const struct shapelog *sl, const char *name, int flags)
 {
 	char path[SHAPELOG_PATH_MAX];
 
@@ -186,8 +146,8 @@ open_in(const struct shapelog *sl, const char *name, int flags)
 	return open(path, flags | O_CLOEXEC, 0600);
 }
 
-static int
-fsync_dir(const char *dir)
+int
+shapelog_fsync_dir(const char *dir)
 {
 	int fd, r;
 
@@ -211,10 +171,10 @@ write_file_atomic(struct shapelog *sl, const char *name,
 	if (shapelog_path(path, sizeof(path), sl->dir, name) == -1 ||
 	    snprintf(tmp, sizeof(tmp), "%s.part", path) >= (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
-		return fail(sl, name, "path");
+		return shapelog_fail(sl, name, "path");
 	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
-		return fail(sl, name, op);
+		return shapelog_fail(sl, name, op);
 	if ((op = "write", write_all(fd, data, len) == -1) ||
 	    (op = "fdatasync", sync && fdatasync(fd) == -1)) {
 		e = errno;
@@ -230,249 +190,7 @@ write_file_atomic(struct shapelog *sl, const char *name,
 bad:
 	(void)unlink(tmp);
 	errno = e;
-	return fail(sl, name, op);
-}
-
-/* ---- recovery ---- */
-
-static int
-is_shape_file(const char *name)
-{
-	return strncmp(name, "snapshot.", 9) == 0 || strcmp(name, "log") == 0 ||
-	    strcmp(name, "log.idx") == 0 || strcmp(name, "log.chunks") == 0 ||
-	    strcmp(name, "log.synced") == 0;
-}
-
-/* Removes every shape file: the snapshot is incomplete, so nothing that
- * depends on it (the main log) is meaningful either. */
-static int
-wipe_dir(const struct shapelog *sl)
-{
-	char path[SHAPELOG_PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if ((d = opendir(sl->dir)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (!is_shape_file(de->d_name))
-			continue;
-		if (shapelog_path(path, sizeof(path), sl->dir, de->d_name) == 0 &&
-		    unlink(path) == -1 && errno != ENOENT)
-			log_warn("unlink %s", path);
-	}
-	closedir(d);
-	return 0;
-}
-
-/* Removes leftover snapshot.*.part files of a finished snapshot. */
-static void
-remove_parts(const struct shapelog *sl)
-{
-	char path[SHAPELOG_PATH_MAX];
-	struct dirent *de;
-	size_t n;
-	DIR *d;
-
-	if ((d = opendir(sl->dir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		n = strlen(de->d_name);
-		if (strncmp(de->d_name, "snapshot.", 9) != 0 || n < 5 ||
-		    strcmp(de->d_name + n - 5, ".part") != 0)
-			continue;
-		if (shapelog_path(path, sizeof(path), sl->dir, de->d_name) == 0)
-			(void)unlink(path);
-	}
-	closedir(d);
-}
-
-/* Snapshot state from the files.  An unfinished snapshot with no complete
- * chunk was never served: it wipes the dir and is redone.  One whose
- * snapshot.0 is complete may have been served (shapelog_plan serves chunks
- * while the snapshot runs), and a redone snapshot under the same handle
- * could mix with it: that is damage (the shape is dropped, its clients get
- * 409, never a mix of two snapshots). */
-static int
-recover_snapshot(struct shapelog *sl)
-{
-	char path[SHAPELOG_PATH_MAX];
-	struct stat sb;
-	uint32_t n;
-
-	if (shapelog_snap_scan(sl->dir, &n, NULL, 0) == 0) {
-		sl->st.snap_chunks = n;
-		sl->st.snap_done = 1;
-		remove_parts(sl);
-		return 0;
-	}
-	if (errno != ENOENT)
-		return -1;
-	if (shapelog_path(path, sizeof(path), sl->dir, "snapshot.0") == 0 &&
-	    stat(path, &sb) == 0) {
-		shapelog_set_damage("snapshot interrupted after a chunk was "
-		    "complete (clients may hold it)");
-		errno = SHAPELOG_EDAMAGED;
-		return -1;
-	}
-	sl->st.snap_chunks = 0;
-	sl->st.snap_done = 0;
-	return wipe_dir(sl);
-}
-
-static int
-file_size(int fd, uint64_t *size)
-{
-	struct stat sb;
-
-	if (fstat(fd, &sb) == -1)
-		return -1;
-	*size = (uint64_t)sb.st_size;
-	return 0;
-}
-
-/* Keeps the durable records (log.synced; shapelog_check verified them)
- * and the whole entries of the tail after them, drops the rest (a partial
- * record, entries a machine crash tore), then truncates the log after the
- * last record kept. */
-static int
-recover_idx(struct shapelog *sl)
-{
-	struct shapelog_rec rec = { 0, 0, 0 };
-	uint64_t isz, lsz, nrec, d, n;
-
-	if (file_size(sl->idx_fd, &isz) == -1 || file_size(sl->log_fd, &lsz) == -1)
-		return -1;
-	nrec = isz / SHAPELOG_REC_LEN;
-	if (shapelog_synced(sl->synced_fd, nrec, &d) == -1 ||
-	    shapelog_tail_valid(sl->idx_fd, sl->log_fd, d, nrec, &n, &rec) == -1)
-		return -1;
-	if (n < d) {	/* shapelog_check found it first: never reached */
-		shapelog_set_damage("log.idx points past the end of log");
-		errno = SHAPELOG_EDAMAGED;
-		return -1;
-	}
-	sl->unsynced |= n > d;
-	if (n * SHAPELOG_REC_LEN != isz &&
-	    ftruncate(sl->idx_fd, (off_t)(n * SHAPELOG_REC_LEN)) == -1)
-		return -1;
-	sl->log_size = n > 0 ? rec.end : 0;
-	if (lsz > sl->log_size && ftruncate(sl->log_fd, (off_t)sl->log_size) == -1)
-		return -1;
-	sl->st.log_entries = n;
-	sl->st.last_tx = n > 0 ? rec.tx : 0;
-	sl->st.last_op = n > 0 ? rec.op : 0;
-	return 0;
-}
-
-/* Adds the boundaries that entries [from, log_entries) close (chunk
- * bytes counted from entry from, which starts a chunk): the ones a torn
- * log.chunks lost, at the same entries as before.  Sets sl->fill. */
-static int
-rederive_chunks(struct shapelog *sl, uint64_t from)
-{
-	struct shapelog_rec rec = { 0, 0, 0 };
-	uint64_t i, prev_end = 0;
-
-	if (from > 0 && shapelog_rec_read(sl->idx_fd, from - 1, &rec) == -1)
-		return -1;
-	prev_end = rec.end;
-	sl->fill = 0;
-	for (i = from; i < sl->st.log_entries; i++) {
-		if (shapelog_rec_read(sl->idx_fd, i, &rec) == -1)
-			return -1;
-		sl->fill += rec.end - prev_end;
-		prev_end = rec.end;
-		if (sl->fill < sl->chunk_bytes)
-			continue;
-		pend_u64(&sl->pend_chunks, i + 1);
-		sl->fill = 0;
-	}
-	if (sl->pend_chunks.len == 0)
-		return 0;
-	if (shapelog_pwrite_all(sl->chunks_fd, sl->pend_chunks.p,
-	    sl->pend_chunks.len, (off_t)(sl->st.log_chunks * 8)) == -1)
-		return -1;
-	sl->st.log_chunks += sl->pend_chunks.len / 8;
-	sbuf_reset(&sl->pend_chunks);
-	sl->unsynced = sl->chunks_unsynced = 1;
-	return 0;
-}
-
-/* Drops a partial chunk record and boundaries past the entries kept;
- * derives lost ones again; recomputes how full the open chunk is. */
-static int
-recover_chunks(struct shapelog *sl)
-{
-	struct shapelog_rec rec;
-	uint64_t csz, n, b = 0;
-
-	if (file_size(sl->chunks_fd, &csz) == -1)
-		return -1;
-	n = csz / 8;
-	while (n > 0) {
-		if (shapelog_u64_read(sl->chunks_fd, n - 1, &b) == -1)
-			return -1;
-		if (b <= sl->st.log_entries && b > 0)
-			break;
-		n--;
-	}
-	if (n * 8 != csz && ftruncate(sl->chunks_fd, (off_t)(n * 8)) == -1)
-		return -1;
-	sl->st.log_chunks = n;
-	sl->fill = sl->log_size;
-	if (n > 0) {
-		if (shapelog_rec_read(sl->idx_fd, b - 1, &rec) == -1)
-			return -1;
-		sl->fill = sl->log_size - rec.end;
-	}
-	if (sl->fill >= sl->chunk_bytes && rederive_chunks(sl, n > 0 ? b : 0) == -1)
-		return -1;
-	sl->fill_pub = sl->fill;
-	return 0;
-}
-
-/* log.synced: created (and made durable) before log.idx can hold a
- * record that is not durable, so that its absence always means an older
- * directory whose every record is durable. */
-static int
-open_synced(struct shapelog *sl)
-{
-	uint64_t size, zero;
-
-	if ((sl->synced_fd = open_in(sl, "log.synced", O_RDWR | O_CREAT)) == -1 ||
-	    file_size(sl->synced_fd, &size) == -1)
-		return -1;
-	if (size >= sizeof(zero))
-		return 0;
-	sl->synced_new = sl->unsynced = 1;	/* recovery's sync writes it */
-	return 0;
-}
-
-static int
-open_main_log(struct shapelog *sl)
-{
-	int fl = O_RDWR | O_CREAT;
-
-	if ((sl->log_fd = open_in(sl, "log", fl)) == -1 ||
-	    (sl->idx_fd = open_in(sl, "log.idx", fl)) == -1 ||
-	    (sl->chunks_fd = open_in(sl, "log.chunks", fl)) == -1)
-		return -1;
-	/* The files may be new: make their names durable before any commit
-	 * relies on them. */
-	if (fsync_dir(sl->dir) == -1)
-		return -1;
-	if (open_synced(sl) == -1 || recover_idx(sl) == -1 ||
-	    recover_chunks(sl) == -1)
-		return -1;
-	sl->ptx = sl->st.last_tx;
-	sl->pop = sl->st.last_op;
-	/* What recovery kept is made durable before anything relies on it
-	 * (a failure here truncates nothing: the open fails, the files stay
-	 * for the next attempt). */
-	mark_take(sl, &sl->dur);
-	sl->chunks_unsynced |= sl->unsynced;
-	return shapelog_sync(sl);
+	return shapelog_fail(sl, name, op);
 }
 
 struct shapelog *
@@ -505,7 +223,8 @@ shapelog_open(const char *dir, uint64_t chunk_bytes)
 	sbuf_init(&sl->pend_idx);
 	sbuf_init(&sl->pend_chunks);
 	sbuf_init(&sl->snap_sizes);
-	if (recover_snapshot(sl) == -1 || open_main_log(sl) == -1) {
+	if (shapelog_recover_snapshot(sl) == -1 ||
+	    shapelog_recover_log(sl) == -1) {
 		saved = errno;
 		shapelog_close(sl);
 		errno = saved;
@@ -558,10 +277,10 @@ snap_open_chunk(struct shapelog *sl)
 	char name[64];
 
 	snap_part_name(sl, name, sizeof(name));
-	sl->snap_fd = open_in(sl, name, O_WRONLY | O_CREAT | O_TRUNC);
+	sl->snap_fd = shapelog_open_in(sl, name, O_WRONLY | O_CREAT | O_TRUNC);
 	sl->snap_bytes = 0;
 	sbuf_reset(&sl->snap_buf);
-	return sl->snap_fd == -1 ? fail(sl, name, "create") : 0;
+	return sl->snap_fd == -1 ? shapelog_fail(sl, name, "create") : 0;
 }
 
 static int
@@ -573,7 +292,7 @@ snap_flush(struct shapelog *sl)
 		return 0;
 	if (write_all(sl->snap_fd, sl->snap_buf.p, sl->snap_buf.len) == -1) {
 		snap_part_name(sl, name, sizeof(name));
-		return fail(sl, name, "write");
+		return shapelog_fail(sl, name, "write");
 	}
 	sbuf_reset(&sl->snap_buf);
 #ifdef SYNC_FILE_RANGE_WRITE
@@ -596,14 +315,14 @@ snap_close_chunk(struct shapelog *sl)
 		return -1;
 	snprintf(name, sizeof(name), "snapshot.%" PRIu32, sl->st.snap_chunks);
 	if (fdatasync(sl->snap_fd) == -1)
-		return fail(sl, name, "fdatasync");
+		return shapelog_fail(sl, name, "fdatasync");
 	close(sl->snap_fd);
 	sl->snap_fd = -1;
 	if (shapelog_path(to, sizeof(to), sl->dir, name) == -1 ||
 	    snprintf(from, sizeof(from), "%s.part", to) >= (int)sizeof(from))
-		return fail(sl, name, "path");
+		return shapelog_fail(sl, name, "path");
 	if (rename(from, to) == -1)
-		return fail(sl, name, "rename");
+		return shapelog_fail(sl, name, "rename");
 	sbuf_addf(&sl->snap_sizes, "%" PRIu64 "\n", sl->snap_bytes);
 	sl->st.snap_chunks++;
 	return 0;
@@ -646,8 +365,8 @@ shapelog_snap_finish(struct shapelog *sl, const char *json, size_t len)
 
 	if (snap_entry(sl, json, len) == -1 || snap_close_chunk(sl) == -1)
 		return -1;
-	if (fsync_dir(sl->dir) == -1)
-		return fail(sl, ".", "fsync");
+	if (shapelog_fsync_dir(sl->dir) == -1)
+		return shapelog_fail(sl, ".", "fsync");
 	sbuf_init(&done);
 	sbuf_addf(&done, "%" PRIu32 "\n", sl->st.snap_chunks);
 	sbuf_add(&done, sl->snap_sizes.p, sl->snap_sizes.len);
@@ -655,8 +374,8 @@ shapelog_snap_finish(struct shapelog *sl, const char *json, size_t len)
 	sbuf_free(&done);
 	if (r == -1)
 		return -1;
-	if (fsync_dir(sl->dir) == -1)
-		return fail(sl, ".", "fsync");
+	if (shapelog_fsync_dir(sl->dir) == -1)
+		return shapelog_fail(sl, ".", "fsync");
 	sl->st.snap_done = 1;
 	return 0;
 }
@@ -680,13 +399,13 @@ shapelog_snap_abort(struct shapelog *sl)
 	sl->st.snap_chunks = 0;
 	sl->st.snap_done = 0;
 	if ((d = opendir(sl->dir)) == NULL)
-		return fail(sl, ".", "opendir");
+		return shapelog_fail(sl, ".", "opendir");
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "snapshot.", 9) != 0 ||
 		    shapelog_path(path, sizeof(path), sl->dir, de->d_name) == -1)
 			continue;
 		if (unlink(path) == -1 && errno != ENOENT) {
-			r = fail(sl, de->d_name, "unlink");
+			r = shapelog_fail(sl, de->d_name, "unlink");
 			log_warn("unlink %s", path);
 		}
 	}
@@ -696,14 +415,14 @@ shapelog_snap_abort(struct shapelog *sl)
 
 /* ---- main log ---- */
 
-static void
-pend_u64(struct sbuf *b, uint64_t v)
+void
+shapelog_pend_u64(struct sbuf *b, uint64_t v)
 {
 	sbuf_add(b, &v, sizeof(v));
 }
 
-static void
-mark_take(const struct shapelog *sl, struct shapelog_mark *m)
+void
+shapelog_mark_take(const struct shapelog *sl, struct shapelog_mark *m)
 {
 	*m = (struct shapelog_mark){ sl->log_size, sl->st.log_entries,
 	    sl->st.log_chunks, sl->st.last_tx, sl->st.last_op, sl->fill_pub };
@@ -716,7 +435,7 @@ log_failed(struct shapelog *sl, const char *name, const char *op)
 {
 	int e = errno;
 
-	fail(sl, name, op);
+	shapelog_fail(sl, name, op);
 	shapelog_rollback(sl);
 	errno = e;
 	return -1;
@@ -748,15 +467,15 @@ shapelog_append(struct shapelog *sl, uint64_t tx, uint64_t op,
 	sbuf_add(&sl->pend, json, len);
 	sbuf_addc(&sl->pend, '\n');
 	end = sl->log_size + sl->written + sl->pend.len;
-	pend_u64(&sl->pend_idx, tx);
-	pend_u64(&sl->pend_idx, op);
-	pend_u64(&sl->pend_idx, end);
+	shapelog_pend_u64(&sl->pend_idx, tx);
+	shapelog_pend_u64(&sl->pend_idx, op);
+	shapelog_pend_u64(&sl->pend_idx, end);
 	sl->pend_entries++;
 	sl->ptx = tx;
 	sl->pop = op;
 	sl->fill += len + 2;
 	if (sl->fill >= sl->chunk_bytes) {
-		pend_u64(&sl->pend_chunks, sl->st.log_entries + sl->pend_entries);
+		shapelog_pend_u64(&sl->pend_chunks, sl->st.log_entries + sl->pend_entries);
 		sl->fill = 0;
 	}
 	if (sl->pend.len >= LOG_FLUSH_BYTES)
@@ -805,7 +524,7 @@ sync_failed(struct shapelog *sl, const char *name)
 {
 	int e = errno;
 
-	fail(sl, name, "fdatasync");
+	shapelog_fail(sl, name, "fdatasync");
 	sl->log_size = sl->dur.size;
 	sl->st.log_entries = sl->dur.entries;
 	sl->st.log_chunks = sl->dur.chunks;
@@ -834,7 +553,7 @@ shapelog_sync(struct shapelog *sl)
 		return sync_failed(sl, "log.idx");
 	if (sl->chunks_unsynced && fdatasync(sl->chunks_fd) == -1)
 		return sync_failed(sl, "log.chunks");
-	mark_take(sl, &sl->dur);
+	shapelog_mark_take(sl, &sl->dur);
 	sl->unsynced = sl->chunks_unsynced = 0;
 	if (shapelog_pwrite_all(sl->synced_fd, &n, sizeof(n), 0) == -1 ||
 	    (sl->synced_new && fdatasync(sl->synced_fd) == -1)) {
@@ -858,7 +577,7 @@ trim(const struct shapelog *sl, int fd, const char *name, uint64_t len)
 {
 	uint64_t size;
 
-	if (fd == -1 || file_size(fd, &size) == -1 || size <= len)
+	if (fd == -1 || shapelog_file_size(fd, &size) == -1 || size <= len)
 		return;
 	if (ftruncate(fd, (off_t)len) == -1)
 		log_warn("%s/%s: truncate to %" PRIu64 " bytes", sl->dir, name,
