@@ -428,6 +428,18 @@ shapelog_mark_take(const struct shapelog *sl, struct shapelog_mark *m)
 	    sl->st.log_chunks, sl->st.last_tx, sl->st.last_op, sl->fill_pub };
 }
 
+/* The inverse of shapelog_mark_take: the published state goes back to m. */
+static void
+mark_put(struct shapelog *sl, const struct shapelog_mark *m)
+{
+	sl->log_size = m->size;
+	sl->st.log_entries = m->entries;
+	sl->st.log_chunks = m->chunks;
+	sl->st.last_tx = m->tx;
+	sl->st.last_op = m->op;
+	sl->fill_pub = m->fill;
+}
+
 /* A main-log write failed: record it, roll back every pending entry
  * (the files go back to their published lengths); errno kept, -1. */
 static int
@@ -525,12 +537,7 @@ sync_failed(struct shapelog *sl, const char *name)
 	int e = errno;
 
 	shapelog_fail(sl, name, "fdatasync");
-	sl->log_size = sl->dur.size;
-	sl->st.log_entries = sl->dur.entries;
-	sl->st.log_chunks = sl->dur.chunks;
-	sl->st.last_tx = sl->dur.tx;
-	sl->st.last_op = sl->dur.op;
-	sl->fill_pub = sl->dur.fill;
+	mark_put(sl, &sl->dur);
 	shapelog_rollback(sl);
 	sl->unsynced = sl->chunks_unsynced = 0;
 	errno = e;

@@ -317,6 +317,19 @@ shapelog_synced(int fd, uint64_t nrec, uint64_t *durable)
 }
 
 int
+shapelog_synced_in(const char *dir, uint64_t nrec, uint64_t *durable)
+{
+	int fd, r;
+
+	if ((fd = shapelog_open_ro(dir, "log.synced")) == -1 && errno != ENOENT)
+		return -1;
+	r = shapelog_synced(fd, nrec, durable);
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
+int
 shapelog_tail_valid(int idx_fd, int log_fd, uint64_t from, uint64_t nrec,
     uint64_t *valid, struct shapelog_rec *last)
 {
@@ -414,7 +427,7 @@ check_log(const char *dir, int done, int deep, char *why, size_t n)
 {
 	struct stat sb;
 	uint64_t nrec, d;
-	int fd, sfd, r = 0;
+	int fd, r = 0;
 
 	if ((fd = shapelog_open_ro(dir, "log.idx")) == -1)
 		return errno == ENOENT ? 0 : -1;
@@ -423,15 +436,11 @@ check_log(const char *dir, int done, int deep, char *why, size_t n)
 		return -1;
 	}
 	nrec = (uint64_t)sb.st_size / SHAPELOG_REC_LEN;
-	if ((sfd = shapelog_open_ro(dir, "log.synced")) == -1 && errno != ENOENT)
+	if (shapelog_synced_in(dir, nrec, &d) == -1)
 		r = -1;
-	else if (shapelog_synced(sfd, nrec, &d) == -1)
-		r = -1;
-	if (sfd != -1)
-		close(sfd);
-	if (r == 0 && nrec > 0 && !done)
+	else if (nrec > 0 && !done)
 		r = damaged(why, n, "log entries without a finished snapshot");
-	else if (r == 0 && d > 0 && deep)
+	else if (d > 0 && deep)
 		r = scan_idx(fd, d, why, n);
 	if (r == 0 && d > 0)
 		r = check_idx_tail(dir, fd, d, why, n);

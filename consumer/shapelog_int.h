@@ -44,6 +44,8 @@ int shapelog_xip_parse(char *s, struct shapelog_xip *);
 /* How many of log.idx's nrec records are durable: log.synced's count
  * (fd, or -1 when absent: an older directory, all of them). */
 int shapelog_synced(int fd, uint64_t nrec, uint64_t *durable);
+/* The same, for a reader: dir's log.synced. */
+int shapelog_synced_in(const char *dir, uint64_t nrec, uint64_t *durable);
 /* Counts the records [from, nrec) that are whole entries of log, up to
  * the first that is not (each after the one before, within log, its bytes
  * a ',' ... '\n'): *valid = from + that count, *last = the record before

@@ -76,14 +76,10 @@ static int
 count_entries(const char *dir, int fd, uint64_t *n, struct shapelog_rec *rec)
 {
 	uint64_t nrec = fd_size(fd) / SHAPELOG_REC_LEN, d;
-	int lfd, sfd, r;
+	int lfd, r;
 
-	if ((sfd = shapelog_open_ro(dir, "log.synced")) == -1 && errno != ENOENT)
-		return -1;
-	r = shapelog_synced(sfd, nrec, &d);
-	if (sfd != -1)
-		close(sfd);
-	if (r == -1 || (lfd = shapelog_open_ro(dir, "log")) == -1)
+	if (shapelog_synced_in(dir, nrec, &d) == -1 ||
+	    (lfd = shapelog_open_ro(dir, "log")) == -1)
 		return -1;
 	r = shapelog_tail_valid(fd, lfd, d, nrec, n, rec);
 	close(lfd);
