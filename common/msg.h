@@ -8,6 +8,7 @@
  *   run/collector.sock  replication, consumers      -> collector
  *   run/shapecache.sock http                        -> shapecache
  *   run/http.sock       consumers, shapecache       -> http
+ *   run/pgpool.sock     consumers                   -> connmgr
  */
 #ifndef ELECTRICD_MSG_H
 #define ELECTRICD_MSG_H
@@ -136,6 +137,19 @@ enum msg_type {
 				 * the shape cannot store (disk full,
 				 * read-only...): requests waiting for its
 				 * snapshot get 503 with the message.  "" = over */
+
+	/* connmgr's snapshot connection pool (replication/pgpool.c) */
+	MSG_POOL_BORROW = 54,	/* consumer -> connmgr: (empty) lend me a
+				 * connection; one loan per channel at a time */
+	MSG_POOL_LEND = 55,	/* connmgr -> consumer: u32 loan id, str error;
+				 * with the fd of a connection idle outside
+				 * any transaction when error is "", without
+				 * one when the pool cannot lend (then error
+				 * says why: connect directly) */
+	MSG_POOL_RETURN = 56,	/* consumer -> connmgr: u32 loan id, u8 clean;
+				 * clean 1: idle outside a transaction again,
+				 * else (or when the channel closes first)
+				 * the connection is closed */
 };
 
 enum stack_health {

@@ -410,29 +410,52 @@ snapshot_storage_failed(struct consumer *c, const char *msg)
 	cons_storage_fail(c, msg);
 }
 
+/* Takes the snapshot on a connection lent by connmgr's pool or, when the
+ * pool cannot lend, on one of our own under a pool slot (pool.h). */
+static int
+take_snapshot(struct consumer *c, struct snapshot_err *err)
+{
+	struct pool_loan loan;
+	char why[640];
+	int r, slot, reusable = 0;
+
+	if (pool_borrow(&loan, why, sizeof(why)) == 0) {
+		log_info("taking the snapshot of %s.%s%s", c->sh.schema,
+		    c->sh.table, c->log_mode == 1 ?
+		    " (changes_only: no rows)" : "");
+		r = snapshot_take_lent(loan.fd, &c->sh, cons_where_sql(c),
+		    c->log_mode != 1, c->sl, &c->xip, snapshot_chunk, c, err,
+		    &reusable);
+		pool_return(&loan, reusable);
+		return r;
+	}
+	log_info("the pool lends no connection (%s): connecting for the "
+	    "snapshot", why);
+	slot = pool_acquire(cfg.run_dir, cfg.db_pool_size);
+	log_info("taking the snapshot of %s.%s%s", c->sh.schema, c->sh.table,
+	    c->log_mode == 1 ? " (changes_only: no rows)" : "");
+	r = snapshot_take(cfg.database_url, &c->sh, cons_where_sql(c),
+	    c->log_mode != 1, c->sl, &c->xip, snapshot_chunk, c, err);
+	pool_release(slot);
+	return r;
+}
+
 static void
 run_snapshot(struct consumer *c)
 {
 	struct snapshot_err err;
-	int slot;
 
 	chan_pause_read(c->coll, 1);
 	cons_subset_pause(c, 1);
-	slot = pool_acquire(cfg.run_dir, cfg.db_pool_size);
-	log_info("taking the snapshot of %s.%s%s", c->sh.schema, c->sh.table,
-	    c->log_mode == 1 ? " (changes_only: no rows)" : "");
-	if (snapshot_take(cfg.database_url, &c->sh, cons_where_sql(c),
-	    c->log_mode != 1, c->sl, &c->xip, snapshot_chunk, c, &err) == -1) {
+	if (take_snapshot(c, &err) == -1) {
 		if (err.permanent)
 			snapshot_failed_for_good(c, err.msg);
 		if (!err.storage)
 			cons_fail(c, "snapshot failed");
-		pool_release(slot);
 		cons_subset_pause(c, 0);
 		snapshot_storage_failed(c, err.msg);
 		return;
 	}
-	pool_release(slot);
 	cons_subset_pause(c, 0);
 	c->have_xip = 1;
 	if (meta_shape_set_snapshot(c->db, c->handle, c->xip.xmin, 1) == -1 ||

@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "log.h"
+#include "pgwire.h"
 #include "snapshot.h"
 
 /* The transaction and the snapshot, in one round trip (one simple query
@@ -283,11 +284,9 @@ snapshot_row(struct rowctx *rc, char *line, size_t len)
  * (SQLSTATE classes 22 data exception, 42 syntax/access, 0A not
  * supported), e.g. a WHERE overflowing on some row. */
 static void
-snapshot_judge(const PGresult *res, struct snapshot_err *err)
+snapshot_judge_state(const char *state, const char *msg,
+    struct snapshot_err *err)
 {
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
 	if (err == NULL || state == NULL || msg == NULL)
 		return;
 	if (strncmp(state, "22", 2) != 0 && strncmp(state, "42", 2) != 0 &&
@@ -295,6 +294,13 @@ snapshot_judge(const PGresult *res, struct snapshot_err *err)
 		return;
 	err->permanent = 1;
 	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+}
+
+static void
+snapshot_judge(const PGresult *res, struct snapshot_err *err)
+{
+	snapshot_judge_state(PQresultErrorField(res, PG_DIAG_SQLSTATE),
+	    PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY), err);
 }
 
 /* Streams the rows as COPY (query) TO STDOUT in text format: the same
@@ -356,6 +362,20 @@ snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip,
 	return r;
 }
 
+/* Logs a finished snapshot, or frees the filter of a failed one. */
+static void
+snapshot_done(int r, const struct rowctx *rc, struct shapelog_xip *xip,
+    const char *how)
+{
+	if (r == 0)
+		log_info("snapshot: %" PRIu64 " rows in %" PRIu32 " chunks, "
+		    "xmin %" PRIu64 " xmax %" PRIu64 " (%zu in progress)%s",
+		    rc->rows, shapelog_state(rc->sl)->snap_chunks, xip->xmin,
+		    xip->xmax, xip->nxip, how);
+	else
+		shapelog_xip_free(xip);
+}
+
 int
 snapshot_take(const char *conninfo, const struct change_shape *sh,
     const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
@@ -383,11 +403,132 @@ snapshot_take(const char *conninfo, const struct change_shape *sh,
 	PQfinish(conn);
 	free(rc.vals);
 	sbuf_free(&rc.json);
-	if (r == 0)
-		log_info("snapshot: %" PRIu64 " rows in %" PRIu32 " chunks, "
-		    "xmin %" PRIu64 " xmax %" PRIu64 " (%zu in progress)", rc.rows,
-		    shapelog_state(sl)->snap_chunks, xip->xmin, xip->xmax, xip->nxip);
-	else
-		shapelog_xip_free(xip);
+	snapshot_done(r, &rc, xip, "");
+	return r;
+}
+
+/* ---- on a connection lent by connmgr's pool (pgwire) ---- */
+
+/* What a lent statement list delivers, message by message: the text of
+ * a one-value result (want_value), or COPY rows to snapshot_row. */
+struct lentctx {
+	struct rowctx	*rc;
+	int		 want_value;
+	char		*value;		/* malloc'd */
+	int		 copying;	/* CopyOutResponse seen */
+	int		 row_failed;	/* snapshot_row failed: stop reading */
+};
+
+static void
+lent_message(struct lentctx *lc, char type, char *body, uint32_t len)
+{
+	const char *v;
+	uint32_t vlen;
+
+	if (type == 'D' && lc->want_value && lc->value == NULL &&
+	    pgw_datarow_first(body, len, &v, &vlen) == 0) {
+		lc->value = xmalloc((size_t)vlen + 1);
+		memcpy(lc->value, v, vlen);
+		lc->value[vlen] = '\0';
+	}
+	else if (type == 'H')
+		lc->copying = 1;
+	else if (type == 'd' && lc->copying)
+		lc->row_failed = snapshot_row(lc->rc, body, len) == -1;
+}
+
+/* Sends sql and reads every message up to ReadyForQuery (not after a
+ * failed row write: the connection is then left mid-COPY, and not
+ * reusable).  0, or -1 after an error (logged, judged). */
+static int
+lent_exec(struct pgw *w, const char *sql, struct lentctx *lc,
+    struct snapshot_err *err)
+{
+	char type, *body;
+	uint32_t len;
+
+	if (pgw_query(w, sql) == -1)
+		goto broken;
+	do {
+		if (pgw_next(w, &type, &body, &len) == -1)
+			goto broken;
+		if (type == 'E') {
+			log_warnx("snapshot: %s: %s", sql, w->errmsg);
+			snapshot_judge_state(w->sqlstate, w->errmsg, err);
+		} else
+			lent_message(lc, type, body, len);
+	} while (type != 'Z' && !lc->row_failed);
+	return lc->row_failed || w->sqlstate[0] != '\0' ? -1 : 0;
+broken:
+	log_warnx("snapshot: %s: %s", sql, w->errmsg);
+	return -1;
+}
+
+static int
+lent_begin(struct pgw *w, struct shapelog_xip *xip)
+{
+	struct lentctx lc = { .want_value = 1 };
+	int r = -1;
+
+	if (lent_exec(w, snapshot_setup, &lc, NULL) == 0 && lc.value != NULL &&
+	    (r = snapshot_parse_txids(lc.value, xip)) == -1)
+		log_warnx("snapshot: cannot parse pg_current_snapshot() '%s'",
+		    lc.value);
+	free(lc.value);
+	return r;
+}
+
+static int
+lent_rows(struct pgw *w, struct rowctx *rc)
+{
+	struct lentctx lc = { .rc = rc };
+	char *q = snapshot_query(rc->sh, rc->where);
+	char *copy = xasprintf("COPY (%s) TO STDOUT", q);
+	int r;
+
+	free(q);
+	r = lent_exec(w, copy, &lc, rc->err);
+	free(copy);
+	return r == 0 && lc.copying ? 0 : -1;
+}
+
+/* After a failure: a connection idle in a (failed) transaction is rolled
+ * back; *reusable says whether it is idle outside one now. */
+static void
+lent_settle(struct pgw *w, int *reusable)
+{
+	struct lentctx lc = { 0 };
+
+	if (!w->broken && w->idle && w->txstatus != 'I')
+		(void)lent_exec(w, "ROLLBACK", &lc, NULL);
+	*reusable = !w->broken && w->idle && w->txstatus == 'I';
+}
+
+int
+snapshot_take_lent(int fd, const struct change_shape *sh, const char *where,
+    int rows, struct shapelog *sl, struct shapelog_xip *xip,
+    void (*on_chunk)(void *), void *arg, struct snapshot_err *err,
+    int *reusable)
+{
+	struct rowctx rc = { err, sh, where, snapshot_ncols(sh), sl, NULL,
+	    { NULL, 0, 0 }, on_chunk, arg, 0 };
+	struct lentctx lc = { 0 };
+	struct pgw w;
+	int r = -1;
+
+	memset(xip, 0, sizeof(*xip));
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+	pgw_init(&w, fd);
+	rc.vals = xcalloc(sh->ncols ? sh->ncols : 1, sizeof(*rc.vals));
+	if (lent_begin(&w, xip) == 0 &&
+	    (!rows || lent_rows(&w, &rc) == 0) &&
+	    lent_exec(&w, "COMMIT", &lc, NULL) == 0 && w.txstatus == 'I')
+		r = snapshot_finish(sl, xip, err);
+	lent_settle(&w, reusable);
+	pgw_free(&w);
+	free(rc.vals);
+	sbuf_free(&rc.json);
+	snapshot_done(r, &rc, xip, " on a pooled connection");
 	return r;
 }

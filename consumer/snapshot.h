@@ -1,7 +1,8 @@
 /*
  * snapshot: takes a shape's initial snapshot (PROTOCOL.md §7.1, §12.4) on
- * its own blocking libpq connection and writes it into the shape log as
- * ready-to-serve chunks ending with the snapshot-end message.
+ * a connection lent by connmgr's pool (pgwire.h) or, when the pool cannot
+ * lend, on a blocking libpq connection of its own, and writes it into the
+ * shape log as ready-to-serve chunks ending with the snapshot-end message.
  */
 #ifndef ELECTRICD_SNAPSHOT_H
 #define ELECTRICD_SNAPSHOT_H
@@ -34,6 +35,14 @@ struct snapshot_err {
 int snapshot_take(const char *conninfo, const struct change_shape *,
     const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
     void (*on_chunk)(void *), void *arg, struct snapshot_err *err) WUR;
+/* The same on fd, a connection lent by connmgr's pool (pool_borrow): idle
+ * outside a transaction, spoken to with pgwire.h.  *reusable is set when
+ * it is idle outside a transaction again afterwards, even after a failed
+ * query: it can go back to the pool. */
+int snapshot_take_lent(int fd, const struct change_shape *, const char *where,
+    int rows, struct shapelog *sl, struct shapelog_xip *xip,
+    void (*on_chunk)(void *), void *arg, struct snapshot_err *err,
+    int *reusable) WUR;
 
 /* The session settings of every snapshot transaction (§11.1): values in
  * text format byte-identical to what pgoutput sends.  SQL statements,

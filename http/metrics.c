@@ -186,6 +186,17 @@ static const struct {
 	{ "replication", "lag_us", "electricd_replication_lag_seconds", "gauge",
 	  "Age (by its commit time) of the oldest transaction passed to the "
 	  "collector that is not yet durable in every shape; 0 if none.", 1 },
+	{ "connmgr", "pool_open", "electricd_snapshot_pool_connections",
+	  "gauge", "Snapshot connections connmgr has open or is opening.", 0 },
+	{ "connmgr", "pool_lent", "electricd_snapshot_pool_lent", "gauge",
+	  "Snapshot connections on loan to consumers now.", 0 },
+	{ "connmgr", "pool_waiting", "electricd_snapshot_pool_waiting", "gauge",
+	  "Consumers waiting for a snapshot connection.", 0 },
+	{ "connmgr", "pool_loans", "electricd_snapshot_pool_loans_total",
+	  "counter", "Snapshot connections lent to consumers.", 0 },
+	{ "connmgr", "pool_opened", "electricd_snapshot_pool_opened_total",
+	  "counter", "Snapshot connections opened by connmgr (a loan that "
+	  "finds none idle opens one, up to ELECTRIC_DB_POOL_SIZE).", 0 },
 };
 
 static const json_t *

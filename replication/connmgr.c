@@ -27,6 +27,9 @@
  * every CM_SLOT_POLL_MS: dropped or invalidated while running ends this
  * process (status 1), and the restart of everything after it, with the
  * purge above, recovers.
+ *
+ * connmgr also keeps the pool of snapshot connections that it lends to
+ * consumers (pgpool.c), opened once READY.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +43,7 @@
 #include "log.h"
 #include "msg.h"
 #include "pgasync.h"
+#include "pgpool.h"
 #include "proc.h"
 #include "roles.h"
 
@@ -104,6 +108,11 @@ static void cm_run_step(struct connmgr *);
 static uint64_t cm_lag_bytes = UINT64_MAX;
 static const struct proc_stat cm_stats[] = {
 	{ "lag_bytes", &cm_lag_bytes, NULL },
+	{ "pool_open", NULL, pgpool_open },
+	{ "pool_lent", NULL, pgpool_lent },
+	{ "pool_waiting", NULL, pgpool_waiting },
+	{ "pool_loans", NULL, pgpool_loans },
+	{ "pool_opened", NULL, pgpool_opened },
 };
 
 static void
@@ -493,6 +502,7 @@ cm_all_done(struct connmgr *cm)
 	if (!cm->ready)
 		proc_ready(cm->root);
 	cm->ready = 1;
+	pgpool_start();
 	cm_poll_arm(cm);
 }
 
@@ -632,6 +642,7 @@ connmgr_main(void)
 	proc_stats_publish(cm.base, cm.root, cm_stats,
 	    sizeof(cm_stats) / sizeof(cm_stats[0]));
 	pga_init(&cm.pg, cm.base);
+	pgpool_init(cm.base, cfg.db_pool_size);
 	cm.backoff_ms = CM_BACKOFF_MIN_MS;
 	if ((cm.retry = evtimer_new(cm.base, cm_on_retry, &cm)) == NULL ||
 	    (cm.poll = evtimer_new(cm.base, cm_on_poll, &cm)) == NULL)

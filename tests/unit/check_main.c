@@ -20,7 +20,7 @@
 	X(pool) X(subset) X(consumer) X(http_sse) X(http_admit) X(http_body) \
 	X(where_val)	\
 	X(where)	\
-	X(shapedef) X(collector_route) X(identity) X(http_metrics) X(htab)
+	X(shapedef) X(collector_route) X(identity) X(http_metrics) X(htab) X(pgwire)
 
 #define UNIT_DECLARE(name) extern Suite *name##_suite(void) __attribute__((weak));
 UNIT_SUITES(UNIT_DECLARE)
