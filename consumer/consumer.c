@@ -415,28 +415,26 @@ snapshot_storage_failed(struct consumer *c, const char *msg)
 static int
 take_snapshot(struct consumer *c, struct snapshot_err *err)
 {
+	struct snapshot_via via = { -1, cfg.database_url, 0 };
 	struct pool_loan loan;
 	char why[640];
-	int r, slot, reusable = 0;
+	int r, slot = -1;
 
-	if (pool_borrow(&loan, why, sizeof(why)) == 0) {
-		log_info("taking the snapshot of %s.%s%s", c->sh.schema,
-		    c->sh.table, c->log_mode == 1 ?
-		    " (changes_only: no rows)" : "");
-		r = snapshot_take_lent(loan.fd, &c->sh, cons_where_sql(c),
-		    c->log_mode != 1, c->sl, &c->xip, snapshot_chunk, c, err,
-		    &reusable);
-		pool_return(&loan, reusable);
-		return r;
+	if (pool_borrow(&loan, why, sizeof(why)) == 0)
+		via.fd = loan.fd;
+	else {
+		log_info("the pool lends no connection (%s): connecting for "
+		    "the snapshot", why);
+		slot = pool_acquire(cfg.run_dir, cfg.db_pool_size);
 	}
-	log_info("the pool lends no connection (%s): connecting for the "
-	    "snapshot", why);
-	slot = pool_acquire(cfg.run_dir, cfg.db_pool_size);
 	log_info("taking the snapshot of %s.%s%s", c->sh.schema, c->sh.table,
 	    c->log_mode == 1 ? " (changes_only: no rows)" : "");
-	r = snapshot_take(cfg.database_url, &c->sh, cons_where_sql(c),
-	    c->log_mode != 1, c->sl, &c->xip, snapshot_chunk, c, err);
-	pool_release(slot);
+	r = snapshot_take(&via, &c->sh, cons_where_sql(c), c->log_mode != 1,
+	    c->sl, &c->xip, snapshot_chunk, c, err);
+	if (via.fd != -1)
+		pool_return(&loan, via.reusable);
+	else
+		pool_release(slot);
 	return r;
 }
 

@@ -166,19 +166,6 @@ pgw_next(struct pgw *w, char *type, char **body, uint32_t *len)
 }
 
 int
-pgw_sync(struct pgw *w)
-{
-	char type, *body;
-	uint32_t len;
-
-	do {
-		if (pgw_next(w, &type, &body, &len) == -1)
-			return -1;
-	} while (type != 'Z');
-	return 0;
-}
-
-int
 pgw_datarow_first(const char *body, uint32_t len, const char **val,
     uint32_t *vlen)
 {

@@ -45,8 +45,6 @@ int pgw_query(struct pgw *, const char *sql) WUR;
  * txstatus, and both are still returned.  -1 with broken set when the
  * link fails or the message is malformed. */
 int pgw_next(struct pgw *, char *type, char **body, uint32_t *len) WUR;
-/* Reads up to and including ReadyForQuery; -1 if the link broke. */
-int pgw_sync(struct pgw *) WUR;
 /* A DataRow's first column: *val and *vlen, or -1 (NULL or malformed). */
 int pgw_datarow_first(const char *body, uint32_t len, const char **val,
     uint32_t *vlen) WUR;

@@ -362,48 +362,21 @@ snapshot_finish(struct shapelog *sl, struct shapelog_xip *xip,
 	return r;
 }
 
-/* Logs a finished snapshot, or frees the filter of a failed one. */
-static void
-snapshot_done(int r, const struct rowctx *rc, struct shapelog_xip *xip,
-    const char *how)
+/* The rows on a libpq connection of our own to conninfo. */
+static int
+own_take(const char *conninfo, struct rowctx *rc, int rows,
+    struct shapelog_xip *xip)
 {
-	if (r == 0)
-		log_info("snapshot: %" PRIu64 " rows in %" PRIu32 " chunks, "
-		    "xmin %" PRIu64 " xmax %" PRIu64 " (%zu in progress)%s",
-		    rc->rows, shapelog_state(rc->sl)->snap_chunks, xip->xmin,
-		    xip->xmax, xip->nxip, how);
-	else
-		shapelog_xip_free(xip);
-}
-
-int
-snapshot_take(const char *conninfo, const struct change_shape *sh,
-    const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
-    void (*on_chunk)(void *), void *arg, struct snapshot_err *err)
-{
-	struct rowctx rc = { err, sh, where, snapshot_ncols(sh), sl, NULL,
-	    { NULL, 0, 0 }, on_chunk, arg, 0 };
-	PGconn *conn;
+	PGconn *conn = PQconnectdb(conninfo);
 	int r = -1;
 
-	memset(xip, 0, sizeof(*xip));
-	if (err != NULL)
-		memset(err, 0, sizeof(*err));
-	conn = PQconnectdb(conninfo);
-	if (PQstatus(conn) != CONNECTION_OK) {
+	if (PQstatus(conn) != CONNECTION_OK)
 		log_warnx("snapshot: connect: %s", PQerrorMessage(conn));
-		PQfinish(conn);
-		return -1;
-	}
-	rc.vals = xcalloc(sh->ncols ? sh->ncols : 1, sizeof(*rc.vals));
-	if (snapshot_begin(conn, xip) == 0 &&
-	    (!rows || snapshot_rows(conn, &rc) == 0) &&
+	else if (snapshot_begin(conn, xip) == 0 &&
+	    (!rows || snapshot_rows(conn, rc) == 0) &&
 	    exec_ok(conn, "COMMIT", PGRES_COMMAND_OK, NULL) == 0)
-		r = snapshot_finish(sl, xip, err);
+		r = 0;
 	PQfinish(conn);
-	free(rc.vals);
-	sbuf_free(&rc.json);
-	snapshot_done(r, &rc, xip, "");
 	return r;
 }
 
@@ -504,31 +477,53 @@ lent_settle(struct pgw *w, int *reusable)
 	*reusable = !w->broken && w->idle && w->txstatus == 'I';
 }
 
-int
-snapshot_take_lent(int fd, const struct change_shape *sh, const char *where,
-    int rows, struct shapelog *sl, struct shapelog_xip *xip,
-    void (*on_chunk)(void *), void *arg, struct snapshot_err *err,
-    int *reusable)
+/* The rows on a lent connection; via->reusable says whether it can go
+ * back to the pool. */
+static int
+lent_take(struct snapshot_via *via, struct rowctx *rc, int rows,
+    struct shapelog_xip *xip)
 {
-	struct rowctx rc = { err, sh, where, snapshot_ncols(sh), sl, NULL,
-	    { NULL, 0, 0 }, on_chunk, arg, 0 };
 	struct lentctx lc = { 0 };
 	struct pgw w;
 	int r = -1;
 
+	pgw_init(&w, via->fd);
+	if (lent_begin(&w, xip) == 0 &&
+	    (!rows || lent_rows(&w, rc) == 0) &&
+	    lent_exec(&w, "COMMIT", &lc, NULL) == 0 && w.txstatus == 'I')
+		r = 0;
+	lent_settle(&w, &via->reusable);
+	pgw_free(&w);
+	return r;
+}
+
+int
+snapshot_take(struct snapshot_via *via, const struct change_shape *sh,
+    const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
+    void (*on_chunk)(void *), void *arg, struct snapshot_err *err)
+{
+	struct rowctx rc = { err, sh, where, snapshot_ncols(sh), sl, NULL,
+	    { NULL, 0, 0 }, on_chunk, arg, 0 };
+	int r;
+
 	memset(xip, 0, sizeof(*xip));
 	if (err != NULL)
 		memset(err, 0, sizeof(*err));
-	pgw_init(&w, fd);
+	via->reusable = 0;
 	rc.vals = xcalloc(sh->ncols ? sh->ncols : 1, sizeof(*rc.vals));
-	if (lent_begin(&w, xip) == 0 &&
-	    (!rows || lent_rows(&w, &rc) == 0) &&
-	    lent_exec(&w, "COMMIT", &lc, NULL) == 0 && w.txstatus == 'I')
+	r = via->fd != -1 ? lent_take(via, &rc, rows, xip) :
+	    own_take(via->conninfo, &rc, rows, xip);
+	if (r == 0)
 		r = snapshot_finish(sl, xip, err);
-	lent_settle(&w, reusable);
-	pgw_free(&w);
 	free(rc.vals);
 	sbuf_free(&rc.json);
-	snapshot_done(r, &rc, xip, " on a pooled connection");
+	if (r == 0)
+		log_info("snapshot: %" PRIu64 " rows in %" PRIu32 " chunks, "
+		    "xmin %" PRIu64 " xmax %" PRIu64 " (%zu in progress)%s",
+		    rc.rows, shapelog_state(sl)->snap_chunks, xip->xmin,
+		    xip->xmax, xip->nxip,
+		    via->fd != -1 ? " on a pooled connection" : "");
+	else
+		shapelog_xip_free(xip);
 	return r;
 }

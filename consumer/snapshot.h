@@ -10,20 +10,30 @@
 #include "change.h"
 #include "shapelog.h"
 
+/* Where a snapshot runs: on fd, a connection lent by connmgr's pool
+ * (pool_borrow), idle outside a transaction, spoken to with pgwire.h; or,
+ * with fd -1, on a libpq connection of its own to conninfo.  reusable is
+ * set on return when the lent connection is idle outside a transaction
+ * again, even after a failed query: it can go back to the pool. */
+struct snapshot_via {
+	int		 fd;
+	const char	*conninfo;
+	int		 reusable;
+};
+
 /*
- * Connects to conninfo, reads pg_current_snapshot() and every row of the
- * shape (its selected columns of the rows where the canonical WHERE
- * `where` holds; NULL or "" = all rows) in one REPEATABLE READ READ ONLY
- * transaction, appends the
- * rows to sl, persists the visibility filter (shapelog_xip_write) and
- * finishes the snapshot.  With rows == 0 (log=changes_only, §7.4) the
- * snapshot is taken and recorded but no row is read: chunk 0 is just the
- * snapshot-end message.  on_chunk(arg), if set, runs after each closed
- * chunk.  On success *xip holds the filter (caller frees with
- * shapelog_xip_free).  -1 on any failure (logged); sl then holds an
- * incomplete snapshot that shapelog_open discards, and err (if not NULL)
- * says whether the failure is permanent (the query fails on the data) or
- * a storage fault.
+ * Reads pg_current_snapshot() and every row of the shape (its selected
+ * columns of the rows where the canonical WHERE `where` holds; NULL or ""
+ * = all rows) in one REPEATABLE READ READ ONLY transaction on via,
+ * appends the rows to sl, persists the visibility filter
+ * (shapelog_xip_write) and finishes the snapshot.  With rows == 0
+ * (log=changes_only, §7.4) the snapshot is taken and recorded but no row
+ * is read: chunk 0 is just the snapshot-end message.  on_chunk(arg), if
+ * set, runs after each closed chunk.  On success *xip holds the filter
+ * (caller frees with shapelog_xip_free).  -1 on any failure (logged); sl
+ * then holds an incomplete snapshot that shapelog_open discards, and err
+ * (if not NULL) says whether the failure is permanent (the query fails on
+ * the data) or a storage fault.
  */
 struct snapshot_err {
 	int	permanent;	/* the query fails on the data: no retry helps */
@@ -32,17 +42,9 @@ struct snapshot_err {
 	char	msg[640];	/* Postgres' message, when permanent; the
 				 * failed write (shapelog_errmsg), storage */
 };
-int snapshot_take(const char *conninfo, const struct change_shape *,
+int snapshot_take(struct snapshot_via *, const struct change_shape *,
     const char *where, int rows, struct shapelog *sl, struct shapelog_xip *xip,
     void (*on_chunk)(void *), void *arg, struct snapshot_err *err) WUR;
-/* The same on fd, a connection lent by connmgr's pool (pool_borrow): idle
- * outside a transaction, spoken to with pgwire.h.  *reusable is set when
- * it is idle outside a transaction again afterwards, even after a failed
- * query: it can go back to the pool. */
-int snapshot_take_lent(int fd, const struct change_shape *, const char *where,
-    int rows, struct shapelog *sl, struct shapelog_xip *xip,
-    void (*on_chunk)(void *), void *arg, struct snapshot_err *err,
-    int *reusable) WUR;
 
 /* The session settings of every snapshot transaction (§11.1): values in
  * text format byte-identical to what pgoutput sends.  SQL statements,

@@ -200,7 +200,7 @@ static void
 pp_dispatch(void)
 {
 	struct pp_client *cl;
-	uint64_t need;
+	uint64_t need, opening;
 	int i;
 
 	if (pp.no_lend) {
@@ -214,8 +214,8 @@ pp_dispatch(void)
 		}
 	if (!pp.started)
 		return;
-	need = pp.nwaiting;
-	need = need > pp_count(PP_CONNECTING) ? need - pp_count(PP_CONNECTING) : 0;
+	opening = pp_count(PP_CONNECTING);
+	need = pp.nwaiting > opening ? pp.nwaiting - opening : 0;
 	for (i = 0; i < pp.size && need > 0; i++)
 		if (pp.conns[i].state == PP_EMPTY) {
 			pp_connect(&pp.conns[i]);
