@@ -59,3 +59,17 @@ sup_group_find(const char *name)
 			return g;
 	return NULL;
 }
+
+int
+sup_group_within(const char *group, const char *ancestor)
+{
+	const struct sup_group *g;
+
+	while (group != NULL) {
+		if (strcmp(group, ancestor) == 0)
+			return 1;
+		g = sup_group_find(group);
+		group = g != NULL ? g->parent : NULL;
+	}
+	return 0;
+}

@@ -12,7 +12,6 @@
  * 1 s..60 s backoff allows.  Malformed entries are ignored with a warning.
  * Not for production use.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,20 +70,6 @@ strategy_limit(const struct sup_group *g)
 	if (strategy_limits[g - sup_groups].set)
 		return strategy_limits[g - sup_groups];
 	return (struct strategy_limit){ 0, g->max_restarts, g->period_s };
-}
-
-static int
-sup_group_within(const char *group, const char *ancestor)
-{
-	const struct sup_group *g;
-
-	while (group != NULL) {
-		if (strcmp(group, ancestor) == 0)
-			return 1;
-		g = sup_group_find(group);
-		group = g != NULL ? g->parent : NULL;
-	}
-	return 0;
 }
 
 static int
@@ -158,10 +143,7 @@ strategy_restart_group(const struct sup_group *g)
 			continue;
 		if (q->spec == &sup_consumer_spec)
 			q->removed = 1;	/* the new shapecache respawns it */
-		if (q->pid > 0 && q->state != PROC_STOPPING) {
-			kill(q->pid, SIGTERM);
-			q->state = PROC_STOPPING;
-		}
+		sup_stop(q);
 		q->restart_now = 1;
 		q->backoff_ms = 0;
 	}
@@ -210,12 +192,10 @@ strategy_cascade(struct sup_proc *dead)
 			continue;
 		if (q->spec == &sup_consumer_spec)
 			q->removed = 1;	/* the new shapecache respawns it */
-		if (q->pid > 0 && q->state != PROC_STOPPING) {
+		if (q->pid > 0 && q->state != PROC_STOPPING)
 			log_info("stopping %s with %s (%s)", q->id, dead->id,
 			    sup_strategy_name(sup_group_find(dead->spec->group)->strategy));
-			kill(q->pid, SIGTERM);
-			q->state = PROC_STOPPING;
-		}
+		sup_stop(q);
 		q->restart_now = 1;
 	}
 }

@@ -8,7 +8,9 @@
  * the dead one waits out its backoff (1 s doubling to 60 s, reset after
  * 30 s of READY), the ones we stopped restart at once.  Consumers stopped
  * by a replication-group restart are forgotten: the new shapecache asks for
- * them again from meta.db.  Restart types: permanent children always come
+ * them again from meta.db.  A group that stops children together waits
+ * until all of them have exited before starting any again (OTP order);
+ * a child that ignores SIGTERM for SUP_STOP_MS gets SIGKILL.  Restart types: permanent children always come
  * back, transient ones only after an abnormal exit, temporary ones never.
  * Every group counts its children's restarts; past its intensity the group
  * escalates (sup_escalate).  Forks are rate-limited (SUP_SPAWN_BURST per
@@ -38,7 +40,7 @@
 #define SUP_BACKOFF_MIN_MS	1000
 #define SUP_BACKOFF_MAX_MS	60000
 #define SUP_STABLE_MS		30000
-#define SUP_STOP_STAGE_MS	3000
+#define SUP_STOP_MS		3000	/* SIGTERM, then SIGKILL after this */
 #define SUP_SPAWN_BURST		32
 #define SUP_SPAWN_TICK_MS	100
 static struct event *sup_spawn_timer;
@@ -51,7 +53,7 @@ static struct htab sup_by_pid;		/* pid (> 0) -> proc */
 static uint64_t sup_start_ms;
 static int sup_stopping;
 static int sup_stop_stage;
-static struct event *sup_stop_timer;
+static struct event *sup_kill_timer;
 static int sup_last_health = -1;
 
 static void sup_reconcile(void);
@@ -244,12 +246,10 @@ sup_on_stop_consumer(const struct frame *f)
 	handle = mr_str(&r);
 	if ((p = sup_find(handle)) != NULL && p->spec == &sup_consumer_spec) {
 		p->removed = 1;
-		if (p->pid > 0) {
-			kill(p->pid, SIGTERM);
-			p->state = PROC_STOPPING;
-		} else {
+		if (p->pid > 0)
+			sup_stop(p);
+		else
 			sup_remove(p);
-		}
 	}
 	free(handle);
 }
@@ -453,6 +453,24 @@ sup_spawn_tick(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg UNUSED)
 	sup_reconcile();
 }
 
+/* As in OTP, a group that stops children together (rest_for_one,
+ * one_for_all) starts them again only once every one of them has exited:
+ * a new shapecache never meets the consumers of the old one. */
+static int
+sup_group_draining(const struct sup_proc *p)
+{
+	const struct sup_group *g = sup_group_find(p->spec->group);
+	const struct sup_proc *q;
+
+	if (g == NULL || g->strategy == SUP_ONE_FOR_ONE)
+		return 0;
+	for (q = sup_list; q != NULL; q = q->next)
+		if (q != p && q->pid > 0 && q->state == PROC_STOPPING &&
+		    sup_group_within(q->spec->group, g->name))
+			return 1;
+	return 0;
+}
+
 /* Starts what may run, at most SUP_SPAWN_BURST now; the rest next tick. */
 static void
 sup_reconcile(void)
@@ -467,6 +485,8 @@ sup_reconcile(void)
 		if (p->state != PROC_DOWN || p->removed)
 			continue;
 		if (p->spec->needs != NULL && !sup_ready(p->spec->needs))
+			continue;
+		if (sup_group_draining(p))
 			continue;
 		if (started == SUP_SPAWN_BURST) {
 			if (!evtimer_pending(sup_spawn_timer, NULL))
@@ -621,33 +641,65 @@ sup_restart(const char *id)
 	if (p->pid > 0) {
 		log_info("restart of %s requested", id);
 		p->restart_now = 1;
-		kill(p->pid, SIGTERM);
-		p->state = PROC_STOPPING;
+		sup_stop(p);
 		if (p->spec != &sup_consumer_spec)
 			strategy_cascade(p);
 	}
 	return 0;
 }
 
-/* ---- orderly stop: stages by stop_stage, lowest first ---- */
+/* ---- stopping children ---- */
 
+void
+sup_stop(struct sup_proc *p)
+{
+	struct timeval tv = { SUP_STOP_MS / 1000, (SUP_STOP_MS % 1000) * 1000 };
+
+	if (p->pid <= 0 || p->state == PROC_STOPPING)
+		return;
+	kill(p->pid, SIGTERM);
+	p->state = PROC_STOPPING;
+	p->stopping_ms = mono_ms();
+	if (!evtimer_pending(sup_kill_timer, NULL))
+		evtimer_add(sup_kill_timer, &tv);
+}
+
+/* The kill timer: SIGKILL to every child stopping for SUP_STOP_MS; armed
+ * again for the next one due. */
 static void
-sup_stop_timeout(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg UNUSED)
+sup_kill_overdue(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg UNUSED)
 {
 	struct sup_proc *p;
+	struct timeval tv;
+	uint64_t now = mono_ms(), due, next = 0;
 
-	for (p = sup_list; p != NULL; p = p->next)
-		if (p->pid > 0 && p->spec->stop_stage <= sup_stop_stage) {
-			log_warnx("%s did not stop in time, killing it", p->id);
+	for (p = sup_list; p != NULL; p = p->next) {
+		if (p->pid <= 0 || p->state != PROC_STOPPING ||
+		    p->stopping_ms == 0)
+			continue;
+		due = p->stopping_ms + SUP_STOP_MS;
+		if (due <= now) {
+			log_warnx("%s did not stop in %d ms, killing it", p->id,
+			    SUP_STOP_MS);
 			kill(p->pid, SIGKILL);
+			p->stopping_ms = 0;
+		} else if (next == 0 || due < next) {
+			next = due;
 		}
+	}
+	if (next != 0) {
+		tv.tv_sec = (time_t)((next - now) / 1000);
+		tv.tv_usec = (suseconds_t)((next - now) % 1000) * 1000;
+		evtimer_add(sup_kill_timer, &tv);
+	}
 }
+
+/* ---- orderly stop: stages by stop_stage, lowest first ---- */
 
 static void
 sup_stop_next_stage(void)
 {
 	struct sup_proc *p;
-	struct timeval tv = { SUP_STOP_STAGE_MS / 1000, 0 };
 	int alive;
 
 	for (;;) {
@@ -662,11 +714,8 @@ sup_stop_next_stage(void)
 			exit(sup_exit_status);
 		}
 		for (p = sup_list; p != NULL; p = p->next)
-			if (p->pid > 0 && p->spec->stop_stage == sup_stop_stage) {
-				kill(p->pid, SIGTERM);
-				p->state = PROC_STOPPING;
-			}
-		evtimer_add(sup_stop_timer, &tv);
+			if (p->spec->stop_stage == sup_stop_stage)
+				sup_stop(p);
 	}
 }
 
@@ -690,7 +739,6 @@ sup_stop_all(int status)
 	sup_stopping = 1;
 	sup_exit_status = status;
 	sup_stop_stage = -1;
-	sup_stop_timer = evtimer_new(sup_base, sup_stop_timeout, NULL);
 	sup_stop_next_stage();
 }
 
@@ -750,6 +798,7 @@ sup_main(void)
 	if (control_listen(sup_base) == -1)
 		fatal("control socket");
 	sup_spawn_timer = evtimer_new(sup_base, sup_spawn_tick, NULL);
+	sup_kill_timer = evtimer_new(sup_base, sup_kill_overdue, NULL);
 	for (s = sup_specs; s->role != NULL; s++)
 		sup_add(s, s->role);
 	sup_reconcile();

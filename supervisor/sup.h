@@ -42,6 +42,8 @@ extern const struct sup_spec sup_specs[];
 extern const struct sup_spec sup_consumer_spec;
 const char *sup_strategy_name(enum sup_strategy);
 const struct sup_group *sup_group_find(const char *name);
+/* Is group the group ancestor, or inside it? */
+int sup_group_within(const char *group, const char *ancestor);
 
 enum sup_state {
 	PROC_DOWN,		/* not running, may be started when allowed */
@@ -69,6 +71,7 @@ struct sup_proc {
 	int			 ndeaths;	/* deaths ever */
 	int			 restart_now;	/* stopped by us: restart at once */
 	int			 removed;	/* consumer: forget after exit */
+	uint64_t		 stopping_ms;	/* SIGTERM sent; 0 once killed */
 	char			 state_word[24]; /* from MSG_STATE */
 	char			 state_detail[256];
 	struct event		*timer;
@@ -82,6 +85,9 @@ int sup_health(const char **reason);
 uint64_t sup_uptime_ms(void);
 /* Starts the consumer of a shape unless it runs (MSG_SPAWN, resume). */
 void sup_want_consumer(const char *handle);
+/* SIGTERM to a running child, SIGKILL if it has not exited
+ * SUP_STOP_MS later; nothing if it is stopping already. */
+void sup_stop(struct sup_proc *);
 /* restart a role or consumer on request; -1 if unknown. */
 int sup_restart(const char *id);
 /* Run the root: never returns. */

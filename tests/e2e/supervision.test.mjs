@@ -22,7 +22,7 @@
 import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import {
-  childrenOf, cleanup, createDatabase, ctl, follow, procRole, rowWriter, scenario,
+  alive, childrenOf, cleanup, createDatabase, ctl, follow, procRole, rowWriter, scenario,
   shapeGet, sleep, startElectricd, waitFor,
 } from './lib.mjs';
 
@@ -175,4 +175,82 @@ scenario('SIGKILL of each role: exactly its strategy restarts, clients lose noth
     [handles[1]]: 0,
     [handles[2]]: 0,
   }, `restart counters: ${seen.join('; ')}`);
+});
+
+// OTP order: a group restart starts nothing again until every child it
+// stopped has exited.  One consumer is frozen (SIGSTOP) so it cannot act
+// on its SIGTERM when the collector's death takes the replication group
+// down: the new shapecache must wait for it, the root SIGKILLs it after
+// 3 s, and only then does the group come back, with that shape's consumer
+// a fresh entry.  Its client still gets every row exactly once.
+scenario('a group restart waits for a child that ignores SIGTERM, then SIGKILLs it', { timeout: 60_000 }, async () => {
+  const db = await createDatabase('superv_drain');
+  const tables = ['ta', 'tb'];
+  for (const t of tables) await db.sql(`CREATE TABLE ${t} (id int PRIMARY KEY, v text)`);
+  const E = await startElectricd({
+    databaseUrl: db.url, env: { ELECTRIC_LONG_POLL_TIMEOUT: String(LONG_POLL_MS) },
+  });
+  const followers = {};
+  const handles = [];
+  for (const t of tables) {
+    const r = await shapeGet(E, { table: t, offset: '-1' });
+    assert.equal(r.status, 200, r.text);
+    handles.push(r.headers['electric-handle']);
+    followers[t] = follow(E, { table: t, handle: r.headers['electric-handle'], offset: r.headers['electric-offset'] });
+  }
+  await waitFor('consumers ready and live clients', () => {
+    const s = status(E);
+    return handles.every((h) => s.procs[h]?.state === 'ready') &&
+      Object.values(followers).every((f) => f.upToDate);
+  }, 10_000);
+  const writer = rowWriter(db, tables);
+  await sleep(300);
+
+  const before = status(E);
+  const frozen = handles[0];
+  const frozenPid = before.procs[frozen].pid;
+  process.kill(frozenPid, 'SIGSTOP');
+  process.kill(before.procs.collector.pid, 'SIGKILL');
+  await sleep(1500);
+  const mid = status(E);
+  assert.equal(mid.procs[frozen]?.pid, frozenPid, 'the frozen consumer is still there');
+  assert.equal(mid.procs[frozen].state, 'stopping', 'and stopping');
+  assert.ok(alive(frozenPid), 'its process lives');
+  assert.notEqual(mid.procs.shapecache.state, 'ready', `no new shapecache yet: ${JSON.stringify(mid.procs.shapecache)}`);
+  assert.equal(mid.procs.shapecache.pid, null, 'shapecache is not running');
+  assert.equal(mid.procs[handles[1]], undefined, 'the other consumer exited and is forgotten');
+
+  const ids = [...STATIC, ...handles];
+  const now = await waitFor('everything ready again', () => {
+    const s = status(E);
+    return s.health === 'active' && ids.every((id) => s.procs[id]?.state === 'ready') &&
+      s.procs.shapecache.pid !== before.procs.shapecache.pid ? s : null;
+  }, 20_000, 100);
+  assert.ok(!alive(frozenPid), 'the frozen consumer was killed');
+  for (const h of handles) {
+    assert.notEqual(now.procs[h].pid, before.procs[h].pid, `${h}: a new process`);
+    assert.equal(now.procs[h].restarts, 0, `${h}: a fresh entry: ${JSON.stringify(now.procs[h])}`);
+    assert.equal(now.procs[h].last_exit, null, `${h}: no last exit`);
+  }
+  const log = E.log();
+  const killed = log.indexOf(`${frozen} did not stop in 3000 ms, killing it`);
+  assert.ok(killed >= 0, 'the root logs the SIGKILL');
+  const ready = log.indexOf(`shapecache ready (pid ${now.procs.shapecache.pid})`);
+  assert.ok(ready > killed, 'the new shapecache started after the kill');
+
+  await sleep(300);
+  await writer.stop();
+  assert.deepEqual(writer.errors, [], 'the writer never failed');
+  const want = Array.from({ length: writer.written }, (_, i) => i + 1);
+  for (const t of tables) {
+    const f = followers[t];
+    await waitFor(`client of ${t} to hold ${writer.written} rows`, () => f.changes.length >= writer.written, 20_000);
+  }
+  await sleep(LONG_POLL_MS + 500);
+  for (const t of tables) {
+    const f = followers[t];
+    await f.stop();
+    assert.deepEqual(f.errors, [], `client of ${t}: no error or 409`);
+    assert.deepEqual(f.changes.map((m) => Number(m.value.id)), want, `client of ${t}: every row once, in order`);
+  }
 });
