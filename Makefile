@@ -75,6 +75,18 @@ $(BIN)/follow: $(BUILD)/bench/follow.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# Scenario 6's long-poll clients (lpclients.mjs, impl 'c'): thousands of
+# keep-alive connections in one epoll loop.
+$(BIN)/lpfan: $(BUILD)/bench/lpfan.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# Its baseline: a server that only writes one fixed answer to every held
+# request (the kernel's and the clients' share of the fan-out).
+$(BIN)/lpfloor: $(BUILD)/bench/lpfloor.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -91,7 +103,7 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 bin-san/unit-tests bin-san/where-diff
-	@$(MAKE) --no-print-directory bin/where-bench bin/discard-bench bin/follow
+	@$(MAKE) --no-print-directory bin/where-bench bin/discard-bench bin/follow bin/lpfan bin/lpfloor
 	@scripts/check.sh
 
 # The oracle test at the large size with SIGKILLs of random electricd
@@ -106,7 +118,7 @@ unit: bin-san/unit-tests
 # The benchmarks (not part of check: slow and noisy; check runs a smoke).
 # BENCH_ARGS: e.g. "--only 1,4 --runs 1" (bench/run.mjs); results in
 # bench/out/ (results.json, PNG plots of the sweeps).
-bench: deps all $(BIN)/where-bench $(BIN)/discard-bench $(BIN)/follow
+bench: deps all $(BIN)/where-bench $(BIN)/discard-bench $(BIN)/follow $(BIN)/lpfan $(BIN)/lpfloor
 	$(BIN)/where-bench 100000 1
 	@[ -d tests/e2e/node_modules/pg ] || \
 		(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)

@@ -13,7 +13,10 @@
 // time can be compared with the parent's commit time.
 //
 // Parent API:
-//   const lp = await LpClients.open({ host, port, n, workers });
+//   const lp = await LpClients.open({ host, port, n, workers, impl });
+//                          impl 'node' (default): node workers; 'c': one
+//                          bin/lpfan process (bench/lpfan.c), the same
+//                          clients at a fraction of the CPU
 //   await lp.start(specs)  specs[i] = { query, offset, handle, cursor }
 //                          (query: the shape's own parameters, a string)
 //   lp.dataCount()         answers with data received so far (all clients)
@@ -24,11 +27,14 @@
 // The HTTP parser is minimal on purpose (status line, headers,
 // content-length or chunked bodies): it reads electricd and nginx only.
 
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SELF = fileURLToPath(import.meta.url);
+const LPFAN = process.env.LPFAN_BIN || path.join(path.dirname(SELF), '..', 'bin', 'lpfan');
 
 // ---------------------------------------------------------------- worker
 
@@ -167,8 +173,17 @@ async function workerMain() {
 
 // ---------------------------------------------------------------- parent
 
+/* Until every client of lp has k data answers, or ms pass. */
+async function untilMinData(lp, k, ms) {
+  const end = Date.now() + ms;
+  while ((await lp.status()).minData < k && Date.now() <= end) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 export class LpClients {
-  static async open({ host = '127.0.0.1', port, n, workers = 2, path = '/v1/shape' }) {
+  static async open({ host = '127.0.0.1', port, n, workers = 2, path: p = '/v1/shape', impl = 'node' }) {
+    if (impl === 'c') return CLpClients.open({ host, port, n, path: p });
     const lp = new LpClients();
     const per = Math.ceil(n / workers);
     lp.sizes = [];
@@ -176,7 +191,7 @@ export class LpClients {
     lp.ws = lp.sizes.map(() => fork(SELF, ['--lp-worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
     lp.pending = lp.ws.map(() => []);
     lp.ws.forEach((w, i) => w.on('message', (m) => lp.pending[i].shift()?.(m)));
-    await lp.all((i) => ({ cmd: 'open', host, port, path, n: lp.sizes[i] }));
+    await lp.all((i) => ({ cmd: 'open', host, port, path: p, n: lp.sizes[i] }));
     return lp;
   }
 
@@ -208,12 +223,7 @@ export class LpClients {
   /* Until every client has k data answers (or ms pass); returns the
    * times of each client's k-th one (null: not received). */
   async waitData(k, ms = 60_000) {
-    const end = Date.now() + ms;
-    for (;;) {
-      const s = await this.status();
-      if (s.minData >= k || Date.now() > end) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await untilMinData(this, k, ms);
     const ts = await this.all(() => ({ cmd: 'times', k }));
     return ts.flatMap((m) => m.times.map((x) => (x ? { t: BigInt(x[0]), status: x[1] } : null)));
   }
@@ -221,6 +231,71 @@ export class LpClients {
   async stop() {
     await this.all(() => ({ cmd: 'stop' })).catch(() => {});
     for (const w of this.ws) { try { w.kill('SIGKILL'); } catch { /* gone */ } }
+  }
+}
+
+/* The same API over one bin/lpfan process (stdin/stdout lines, see
+ * bench/lpfan.c). */
+class CLpClients {
+  static async open({ host, port, n, path: p }) {
+    if (!fs.existsSync(LPFAN)) throw new Error(`${LPFAN} is missing: make bin/lpfan`);
+    const lp = new CLpClients();
+    lp.n = n;
+    lp.child = spawn(LPFAN, [host, String(port), p, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    lp.waiters = [];
+    lp.exited = new Promise((resolve) => lp.child.on('exit', resolve));
+    let buf = '';
+    lp.child.stdout.setEncoding('latin1');
+    lp.child.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lp.waiters.shift()?.resolve(line);
+      }
+    });
+    lp.child.on('exit', (code) => {
+      for (const w of lp.waiters.splice(0)) w.reject(new Error(`lpfan exited (${code})`));
+    });
+    await lp.line(null);
+    return lp;
+  }
+
+  /* Writes text (if any) and resolves lpfan's next line. */
+  line(text) {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (text !== null) this.child.stdin.write(text);
+    });
+  }
+
+  async start(specs) {
+    const lines = specs.map((s) => [s.query, s.offset, s.handle,
+      encodeURIComponent(s.cursor ?? ''), s.live === false ? 0 : 1].join('\t'));
+    await this.line(`start\n${lines.join('\n')}\n`);
+  }
+
+  async status() {
+    const f = (await this.line('poll\n')).split(' ');
+    return { answers: Number(f[1]), data: Number(f[2]), errors: Number(f[3]),
+      reconnects: Number(f[4]), minData: Number(f[5]), lastError: f[6] === '-' ? '' : f[6] };
+  }
+
+  async waitData(k, ms = 60_000) {
+    await untilMinData(this, k, ms);
+    const f = (await this.line(`times ${k}\n`)).split(' ').slice(1);
+    return f.map((x) => {
+      if (x === '-') return null;
+      const [t, st] = x.split(':');
+      return { t: BigInt(t), status: Number(st) };
+    });
+  }
+
+  async stop() {
+    await this.line('stop\n').catch(() => {});
+    try { this.child.kill('SIGKILL'); } catch { /* gone */ }
+    await this.exited;
   }
 }
 

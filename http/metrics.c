@@ -15,6 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -311,9 +317,73 @@ metrics_format(const json_t *snapshot, const struct metrics_local *loc)
 
 /* ---- this process's numbers ---- */
 
-/* ESTABLISHED sockets whose local port is port, from /proc/self/net. */
+/* ESTABLISHED sockets whose local port is port: one sock_diag query per
+ * address family, filtered in the kernel (sport >= port && sport <= port),
+ * counting the answers.  Reading /proc/self/net/tcp instead meant
+ * formatting and parsing a line for every socket of the machine's network
+ * namespace, clients included: 60 ms with 10,000 long-polls held, during
+ * which the http event loop answered nobody. */
 static long long
-met_connections(int port)
+met_diag_count(int family, int port)
+{
+	struct {
+		struct nlmsghdr		nlh;
+		struct inet_diag_req_v2	r;
+		struct nlattr		nla;
+		struct inet_diag_bc_op	bc[4];
+	} q;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	static char buf[65536];
+	const struct nlmsghdr *h;
+	long long n = 0;
+	ssize_t got;
+	int fd, done = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.nlh.nlmsg_len = sizeof(q);
+	q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	q.r.sdiag_family = (uint8_t)family;
+	q.r.sdiag_protocol = IPPROTO_TCP;
+	q.r.idiag_states = 1u << 1;		/* TCP_ESTABLISHED */
+	q.nla.nla_len = sizeof(q.nla) + sizeof(q.bc);
+	q.nla.nla_type = INET_DIAG_REQ_BYTECODE;
+	/* yes: on to the next test; no: past the end (rejected) */
+	q.bc[0] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_GE, 8, 20 };
+	q.bc[1] = (struct inet_diag_bc_op){ 0, 0, (uint16_t)port };
+	q.bc[2] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_LE, 8, 12 };
+	q.bc[3] = (struct inet_diag_bc_op){ 0, 0, (uint16_t)port };
+	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	if (sendto(fd, &q, sizeof(q), 0, (struct sockaddr *)&sa,
+	    sizeof(sa)) != (ssize_t)sizeof(q)) {
+		close(fd);
+		return -1;
+	}
+	while (!done && (got = recv(fd, buf, sizeof(buf), 0)) > 0)
+		for (h = (const struct nlmsghdr *)(void *)buf;
+		    NLMSG_OK(h, (size_t)got); h = NLMSG_NEXT(h, got)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				n = -1;
+				done = 1;
+				break;
+			}
+			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+				n++;
+		}
+	close(fd);
+	return done ? n : -1;
+}
+
+/* The same from /proc/self/net, where sock_diag is not available (some
+ * sandboxes): a line per socket to format and parse. */
+static long long
+met_proc_count(int port)
 {
 	static const char *const files[] = { "/proc/self/net/tcp",
 	    "/proc/self/net/tcp6" };
@@ -339,6 +409,17 @@ met_connections(int port)
 		fclose(fp);
 	}
 	return n;
+}
+
+static long long
+met_connections(int port)
+{
+	long long v4 = met_diag_count(AF_INET, port);
+	long long v6 = met_diag_count(AF_INET6, port);
+
+	if (v4 < 0 && v6 < 0)
+		return met_proc_count(port);
+	return (v4 > 0 ? v4 : 0) + (v6 > 0 ? v6 : 0);
 }
 
 static char *

@@ -9,6 +9,7 @@
 // responses by status.  Other paths are 404, other methods 405.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after } from 'node:test';
 import {
   cleanup, createDatabase, createItems, freePort, readToEnd, scenario, shapeGet,
@@ -179,6 +180,19 @@ scenario('GET /metrics: strict text format, values that move', async () => {
     return x.get('electricd_http_requests_in_flight', { state: 'wait-live' }) === 1 ? x : null;
   }, 10_000, 100);
   assert.ok(m.get('electricd_http_connections') >= 1, 'an open connection');
+
+  // http_connections counts exactly the established connections to the
+  // Shape API port: 20 more idle sockets, then 20 fewer.
+  const conns0 = m.get('electricd_http_connections');
+  const socks = await Promise.all(Array.from({ length: 20 }, () => new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port: E.port }, () => resolve(s));
+    s.once('error', reject);
+  })));
+  await waitFor('20 more connections', async () =>
+    (await scrape(prom)).get('electricd_http_connections') === conns0 + 20, 10_000, 100);
+  for (const s of socks) s.destroy();
+  await waitFor('20 fewer again', async () =>
+    (await scrape(prom)).get('electricd_http_connections') === conns0, 10_000, 100);
   await db.sql("INSERT INTO items VALUES (13, 'd', false)");
   r = await live;
   assert.equal(r.status, 200, r.text);
