@@ -17,8 +17,10 @@
 //                          impl 'node' (default): node workers; 'c': one
 //                          bin/lpfan process (bench/lpfan.c), the same
 //                          clients at a fraction of the CPU
-//   await lp.start(specs)  specs[i] = { query, offset, handle, cursor }
-//                          (query: the shape's own parameters, a string)
+//   await lp.start(specs)  specs[i] = { query, offset, handle, cursor, sse }
+//                          (query: the shape's own parameters, a string;
+//                          sse: an SSE stream instead of long-polls, impl
+//                          'c' only)
 //   lp.dataCount()         answers with data received so far (all clients)
 //   await lp.waitData(k, ms)  until every client has had k answers with
 //                          data; returns [{ t (bigint ns), status }...] of
@@ -272,7 +274,7 @@ class CLpClients {
 
   async start(specs) {
     const lines = specs.map((s) => [s.query, s.offset, s.handle,
-      encodeURIComponent(s.cursor ?? ''), s.live === false ? 0 : 1].join('\t'));
+      encodeURIComponent(s.cursor ?? ''), s.live === false ? 0 : s.sse ? 2 : 1].join('\t'));
     await this.line(`start\n${lines.join('\n')}\n`);
   }
 
@@ -314,12 +316,13 @@ export async function scrapeMetrics(promUrl) {
 }
 
 /* Until electricd holds `n` live long-polls waiting for a change (lp:
- * the clients, whose state the error then reports). */
-export async function waitHeld(promUrl, n, ms = 60_000, lp = null) {
+ * the clients, whose state the error then reports; state 'sse': n open
+ * SSE streams). */
+export async function waitHeld(promUrl, n, ms = 60_000, lp = null, state = 'wait-live') {
   const end = Date.now() + ms;
   let held = 0;
   while (Date.now() < end) {
-    held = (await scrapeMetrics(promUrl))['electricd_http_requests_in_flight{state="wait-live"}'] || 0;
+    held = (await scrapeMetrics(promUrl))[`electricd_http_requests_in_flight{state="${state}"}`] || 0;
     if (held >= n) return held;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -10,8 +10,8 @@
  *   (start-up)      bin/lpfan HOST PORT PATH N: connects N sockets,
  *                   prints "opened"
  *   start           followed by N lines "QUERY\tOFFSET\tHANDLE\tCURSOR\tLIVE"
- *                   (LIVE 0 or 1); sends every first request, prints
- *                   "started"
+ *                   (LIVE 0: catch-up, 1: long-poll, 2: SSE); sends every
+ *                   first request, prints "started"
  *   poll            prints "poll ANSWERS DATA ERRORS RECONNECTS MINDATA LAST"
  *   times K         prints "times" and, per client, " T:STATUS" of its K-th
  *                   data answer (T: CLOCK_MONOTONIC ns, the clock of node's
@@ -21,7 +21,10 @@
  * Each client follows its shape: after every answer it asks again with
  * the answer's electric-offset and electric-cursor (503/429: after
  * 200 ms).  Bodies with content-length or chunked, as in follow.c; not a
- * general HTTP client.
+ * general HTTP client.  An SSE client (LIVE 2) keeps its one streaming
+ * answer open and counts each chunk that carries a change (an event with
+ * an "operation") as a data answer; the end of its stream counts as an
+ * error (the bench runs for less than the stream's 60 s).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,7 +52,8 @@ struct lc {
 	size_t		 len, cap;
 	char		*query, *handle;
 	char		 offset[64], cursor[64];
-	int		 live;
+	int		 live;		/* 0 no, 1 long-poll, 2 SSE */
+	int		 streaming;	/* SSE: reading the chunks of a stream */
 	uint64_t	*t;		/* data answers: time and status */
 	int		*st;
 	size_t		 nt, tcap;
@@ -126,10 +130,12 @@ lc_send(struct lc *c)
 	char req[8192];
 	int n;
 
-	n = snprintf(req, sizeof(req), "GET %s?%s&offset=%s&handle=%s%s%s "
-	    "HTTP/1.1\r\nHost: %s\r\nConnection: keep-alive\r\n\r\n", path,
-	    c->query, c->offset, c->handle, c->live ? "&live=true&cursor=" : "",
-	    c->live ? c->cursor : "", host);
+	n = snprintf(req, sizeof(req), "GET %s?%s&offset=%s&handle=%s%s%s%s "
+	    "HTTP/1.1\r\nHost: %s\r\nConnection: keep-alive\r\n%s\r\n",
+	    path, c->query, c->offset, c->handle,
+	    c->live == 2 ? "&live_sse=true" : "",
+	    c->live ? "&live=true&cursor=" : "", c->live ? c->cursor : "", host,
+	    c->live == 2 ? "Accept: text/event-stream\r\n" : "");
 	if (n <= 0 || (size_t)n >= sizeof(req))
 		die("request too long");
 	/* A request is far below the socket buffer of an idle connection. */
@@ -230,6 +236,34 @@ lc_answer(struct lc *c, int status, const char *h, const char *he)
 		lc_send(c);
 }
 
+/* SSE: consumes the complete chunks in c's buffer; 0 when it needs more. */
+static int
+lc_stream(struct lc *c)
+{
+	const char *e;
+	unsigned long size;
+	size_t used;
+
+	if ((e = memmem(c->buf, c->len, "\r\n", 2)) == NULL)
+		return 0;
+	size = strtoul(c->buf, NULL, 16);
+	used = (size_t)(e - c->buf) + 2 + size + 2;
+	if (used > c->len)
+		return 0;
+	if (size == 0) {
+		c->streaming = 0;
+		errors++;
+		snprintf(last_error, sizeof(last_error), "sse-end");
+	} else if (memmem(e + 2, size, "\"operation\"", 11) != NULL) {
+		data++;
+		lc_record(c, now_ns(), 200);
+	}
+	answers++;
+	memmove(c->buf, c->buf + used, c->len - used);
+	c->len -= used;
+	return 1;
+}
+
 /* Parses every complete answer in c's buffer. */
 static void
 lc_parse(struct lc *c)
@@ -241,13 +275,27 @@ lc_parse(struct lc *c)
 	size_t hl;
 	int status;
 
-	while ((he = memmem(c->buf, c->len, "\r\n\r\n", 4)) != NULL) {
+	for (;;) {
+		if (c->streaming) {
+			if (!lc_stream(c))
+				return;
+			continue;
+		}
+		if ((he = memmem(c->buf, c->len, "\r\n\r\n", 4)) == NULL)
+			return;
 		hl = (size_t)(he - c->buf) + 4;
 		if (c->len < 12 || sscanf(c->buf, "HTTP/1.%*d %d", &status) != 1)
 			die("bad status line");
 		clen = hdr(c->buf, he + 2, "content-length", v, sizeof(v)) == 0 ?
 		    atoll(v) : -1;
 		hdr(c->buf, he + 2, "transfer-encoding", v, sizeof(v));
+		if (c->live == 2 && status == 200 && clen < 0 &&
+		    strcasestr(v, "chunked") != NULL) {
+			c->streaming = 1;	/* the stream's head */
+			memmove(c->buf, c->buf + hl, c->len - hl);
+			c->len -= hl;
+			continue;
+		}
 		bl = body_end(c->buf + hl, c->len - hl, clen,
 		    strcasestr(v, "chunked") != NULL, status);
 		if (bl < 0)
@@ -312,7 +360,7 @@ spec_line(int i, char *p)
 	snprintf(c->offset, sizeof(c->offset), "%s", next_field(&p));
 	c->handle = strdup(next_field(&p));
 	snprintf(c->cursor, sizeof(c->cursor), "%s", next_field(&p));
-	c->live = atoi(next_field(&p)) != 0;
+	c->live = atoi(next_field(&p));
 }
 
 static void

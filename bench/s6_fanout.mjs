@@ -6,6 +6,9 @@
 //     commits; the figure is the commit -> answer time of each client,
 //     p50/p99/max over `writes` writes after one warm-up write (target
 //     p99 <= 100 ms).
+//     For information, the same clients then follow the shape over SSE
+//     (live_sse, one open stream each: a change is one chunk per client,
+//     no answer headers, no new request).
 //  b) one 50-row transaction hitting S overlapping shapes (full: 1,500;
 //     `v > k` for k = 0..S-1, every row matches all): one live client per
 //     shape; the figure is the time until the last of the S long-polls has
@@ -170,6 +173,7 @@ async function fanout(db, e, prom, sz, size) {
     await perf?.stop();
     await lp.stop();
   }
+  const sse = sz.impl === 'c' ? await fanoutSse(db, e, prom, sz, 100 * (sz.writes + 3)) : null;
   const rr = await readToEnd(e.url, { table: 'fan' });
   const answer = await captureAnswer(e, db, 'table=fan', rr, `INSERT INTO fan VALUES (${sz.writes + 3}, 'capture')`);
   const fl = await floor(sz, answer, rr);
@@ -180,6 +184,37 @@ async function fanout(db, e, prom, sz, size) {
     floor_p50: percentile(fl, 0.5), answer_bytes: answer.length,
     samples: lat.length, writes: sz.writes,
     http_cpu_us_per_answer: (cpu.ms * 1000) / (sz.clients * sz.writes) });
+  if (sse) {
+    emit({ scenario: 6, name: `one write to ${sz.clients} SSE streams (information)`, metric: 'p99 ms',
+      baseline: 'lpfloor p99 ms', baseline_value: percentile(fl, 0.99), value: percentile(sse.lat, 0.99),
+      target: null, pass: null, size, p50: percentile(sse.lat, 0.5), max: Math.max(...sse.lat),
+      samples: sse.lat.length, writes: sz.writes,
+      http_cpu_us_per_answer: (sse.cpu.ms * 1000) / (sz.clients * sz.writes) });
+  }
+}
+
+/* The same fan-out to SSE streams (rows from id `first` on); returns the
+ * latencies (ms) and the http CPU. */
+async function fanoutSse(db, e, prom, sz, first) {
+  const r = await readToEnd(e.url, { table: 'fan' });
+  const lp = await LpClients.open({ port: e.port, n: sz.clients, impl: 'c' });
+  const lat = [];
+  const cpu = { pid: httpPid(e) };
+  try {
+    await lp.start(Array.from({ length: sz.clients },
+      () => ({ query: 'table=fan', offset: r.offset, handle: r.handle, cursor: '', sse: true })));
+    await waitHeld(prom, sz.clients, 60_000, lp, 'sse');
+    for (let k = 1; k <= sz.writes + 1; k++) {
+      await sleep(500);
+      const l = await writeAndWait(db, lp, k, `INSERT INTO fan VALUES (${first + k}, 'sse ${k}')`, k > 1 ? cpu : {});
+      say(`SSE write ${k}${k === 1 ? ' (warm-up, not counted)' : ''}: p50 ${percentile(l, 0.5).toFixed(1)} ms, ` +
+        `p99 ${percentile(l, 0.99).toFixed(1)} ms`);
+      if (k > 1) lat.push(...l);
+    }
+  } finally {
+    await lp.stop();
+  }
+  return { lat, cpu };
 }
 
 async function overlap(db, e, prom, sz, size) {

@@ -59,6 +59,9 @@ struct shapelog_state {
 /* §7.3 "last": 0_inf while the snapshot runs, 0_K with no changes yet,
  * else the offset of the last published change. */
 void shapelog_last(const struct shapelog_state *, struct offset *);
+/* 1 when a and b name the same durable state. */
+int shapelog_state_eq(const struct shapelog_state *a,
+    const struct shapelog_state *b);
 
 /* ---- writer (consumer) ---- */
 struct shapelog;

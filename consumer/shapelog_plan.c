@@ -34,6 +34,15 @@ shapelog_last(const struct shapelog_state *st, struct offset *last)
 }
 
 int
+shapelog_state_eq(const struct shapelog_state *a,
+    const struct shapelog_state *b)
+{
+	return a->snap_chunks == b->snap_chunks && a->snap_done == b->snap_done &&
+	    a->log_entries == b->log_entries && a->last_tx == b->last_tx &&
+	    a->last_op == b->last_op && a->log_chunks == b->log_chunks;
+}
+
+int
 shapelog_rec_read(int fd, uint64_t i, struct shapelog_rec *rec)
 {
 	uint64_t v[3];

@@ -10,6 +10,13 @@
  * just end the watch (the wait then ends by its deadline).  The close
  * callback is cleared before every reply, so it only fires for waiting
  * requests.
+ *
+ * Priorities (http_main sets up HTTP_NPRI): the answer to a request that
+ * waited for a change is written at HREQ_PRI_WAKE, ahead of everything
+ * else, so that when one change wakes 10,000 long-polls their answers all
+ * leave before the loop reads the requests the first clients send next.
+ * Every other answer keeps the default priority: a large download never
+ * starves the loop.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +25,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
@@ -26,6 +34,7 @@
 #include "metrics.h"
 
 static struct event_base *hreq_base;
+static uint64_t hreq_rand_state;
 unsigned hreq_count[HREQ_NSTATES];
 
 static const char *const hreq_state_names[HREQ_NSTATES] = {
@@ -50,13 +59,27 @@ void
 hreq_init(struct event_base *base)
 {
 	hreq_base = base;
+	arc4random_buf(&hreq_rand_state, sizeof(hreq_rand_state));
+}
+
+/* splitmix64, seeded from arc4random once: request ids and cursor jitter
+ * need to differ, not to be secret, and arc4random is a getrandom system
+ * call per use here (3 % of the http process's CPU in a fan-out). */
+uint64_t
+hreq_rand(void)
+{
+	uint64_t z = (hreq_rand_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
 }
 
 struct hreq *
 hreq_new(struct evhttp_request *req)
 {
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-	unsigned char rnd[20];
+	uint64_t a = hreq_rand(), b = hreq_rand();
 	struct hreq *r;
 	size_t i;
 
@@ -67,10 +90,11 @@ hreq_new(struct evhttp_request *req)
 	r->adm = ADMIT_NONE;
 	r->t_start = mono_ms();
 	hreq_count[HREQ_NEW]++;
-	arc4random_buf(rnd, sizeof(rnd));
-	for (i = 0; i < sizeof(rnd); i++)
-		r->reqid[i] = b32[rnd[i] & 31];
-	r->reqid[sizeof(rnd)] = '\0';
+	for (i = 0; i < 20; i++) {	/* 100 random bits */
+		r->reqid[i] = b32[a & 31];
+		a = i == 9 ? b : a >> 5;
+	}
+	r->reqid[20] = '\0';
 	return r;
 }
 
@@ -203,11 +227,27 @@ hreq_wait(struct hreq *r, enum hreq_state st, struct hreq_list *list,
 		hreq_rearm(r, timeout_ms);
 }
 
+/* The priority of the write event of r's connection (its bufferevent
+ * re-assigns the event, and so resets it, only when its socket changes). */
+static void
+hreq_write_priority(struct hreq *r)
+{
+	struct bufferevent *bev;
+
+	if (r->conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(r->conn)) == NULL)
+		return;
+	/* fails only while the event is active: it then keeps its priority */
+	(void)event_priority_set(&bev->ev_write, r->state == HREQ_WAIT_LIVE ?
+	    HREQ_PRI_WAKE : HREQ_PRI_DEFAULT);
+}
+
 void
 hreq_send(struct hreq *r, int code, struct evbuffer *body)
 {
 	struct evhttp_request *req = r->req;
 
+	hreq_write_priority(r);
 	if (r->conn != NULL)
 		evhttp_connection_set_closecb(r->conn, NULL, NULL);
 	hreq_free(r);

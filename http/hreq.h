@@ -96,7 +96,15 @@ struct hreq {
 	char			*eschema;	/* electric-schema header */
 };
 
+/* Event priorities of the http process (event_base_priority_init with
+ * HTTP_NPRI; events get HREQ_PRI_DEFAULT unless set otherwise). */
+#define HTTP_NPRI		2
+#define HREQ_PRI_WAKE		0	/* answers to woken waiters */
+#define HREQ_PRI_DEFAULT	1
+
 void hreq_init(struct event_base *);
+/* A fast per-process pseudo-random number (not for secrets). */
+uint64_t hreq_rand(void);
 struct hreq *hreq_new(struct evhttp_request *);
 /* Moves r into state st and list (NULL: none).  Entering a new state arms
  * a deadline of timeout_ms (0: none) calling on_timeout; staying in the

@@ -447,6 +447,8 @@ http_main(void)
 	struct chan *root;
 
 	base = proc_init("http", NULL);
+	if (event_base_priority_init(base, HTTP_NPRI) == -1)
+		fatalx("event_base_priority_init");
 	proc_signals(base, NULL, NULL);
 	root = proc_root_chan(base, "http", root_frame, NULL);
 	hreq_init(base);

@@ -138,7 +138,7 @@ serve_cursor(struct hreq *r)
 
 	snprintf(cur, sizeof(cur), "%llu", (unsigned long long)
 	    http_cursor_next(cfg.long_poll_timeout_ms, now_us() / 1000000,
-	    r->p.cursor, arc4random()));
+	    r->p.cursor, (uint32_t)hreq_rand()));
 	serve_hdr(r, "electric-cursor", cur);
 }
 
@@ -341,14 +341,10 @@ static int
 memo_hit(const char *handle, const struct shapelog_state *a,
     enum offset_kind kind, const struct offset *req)
 {
-	const struct shapelog_state *b = &memo.st;
-
 	return mono_ms() - memo.ms < MEMO_MS &&
 	    strcmp(memo.handle, handle) == 0 && memo.kind == kind &&
 	    memo.req.tx == req->tx && memo.req.op == req->op &&
-	    a->snap_chunks == b->snap_chunks && a->snap_done == b->snap_done &&
-	    a->log_entries == b->log_entries && a->last_tx == b->last_tx &&
-	    a->last_op == b->last_op && a->log_chunks == b->log_chunks;
+	    shapelog_state_eq(a, &memo.st);
 }
 
 static enum shapelog_plan_result

@@ -14,11 +14,16 @@
  * A stream far behind is sent a few chunks per turn of the event loop,
  * and only while the client keeps reading (SSE_QUEUED_MAX), so memory
  * stays bounded.
+ * One change wakes every stream of its shape against one state: the
+ * events collected for a position are remembered (sse_memo, keyed by
+ * handle, durable state and position, as serve.c's memo), so 10,000
+ * streams at one position cost one plan, one read and one framing.
  * Invariants: r->sse_pos only moves forward, to the end offset of what
  * was sent; output always ends on an event boundary.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -194,21 +199,73 @@ sse_collect(struct hreq *r, struct sbuf *out)
 	return 0;
 }
 
+/* The last successful sse_collect: what it appended from pos against st,
+ * where it left the stream (end, more).  Valid for SSE_MEMO_MS at most,
+ * so that shapelog_plan's range checks still run that often. */
+#define SSE_MEMO_MS	1000
+static struct {
+	uint64_t		 ms;		/* when filled (mono_ms); 0: empty */
+	char			 handle[128];
+	struct shapelog_state	 st;
+	struct offset		 pos, end;
+	int			 more;
+	struct sbuf		 out;
+} sse_memo;
+
+static int
+sse_memo_hit(const struct hreq *r, const struct shapelog_state *st)
+{
+	return sse_memo.ms != 0 && mono_ms() - sse_memo.ms < SSE_MEMO_MS &&
+	    strcmp(sse_memo.handle, r->handle) == 0 &&
+	    sse_memo.pos.tx == r->sse_pos.tx && sse_memo.pos.op == r->sse_pos.op &&
+	    shapelog_state_eq(st, &sse_memo.st);
+}
+
+static void
+sse_memo_put(const struct hreq *r, const struct shapelog_state *st,
+    const struct offset *pos, const struct sbuf *out)
+{
+	if (strlen(r->handle) >= sizeof(sse_memo.handle))
+		return;
+	snprintf(sse_memo.handle, sizeof(sse_memo.handle), "%s", r->handle);
+	sse_memo.ms = mono_ms();
+	sse_memo.st = *st;
+	sse_memo.pos = *pos;
+	sse_memo.end = r->sse_pos;
+	sse_memo.more = r->sse_more;
+	sbuf_reset(&sse_memo.out);
+	if (out->len > 0)
+		sbuf_add(&sse_memo.out, out->p, out->len);
+}
+
 void
 sse_push(struct hreq *r)
 {
+	struct shapelog_state st;
+	struct offset pos = r->sse_pos;
 	struct sbuf out;
-	int rc, err;
+	int rc, err, known;
 
 	if (hreq_stream_queued(r) > SSE_QUEUED_MAX) {
 		r->sse_more = 1;
 		hreq_rearm(r, SSE_RETRY_MS);
 		return;
 	}
+	known = live_state(live_ent(r->handle), &st) == 0;
+	if (known && sse_memo_hit(r, &st)) {
+		r->sse_pos = sse_memo.end;
+		r->sse_more = sse_memo.more;
+		sse_send(r, &sse_memo.out);
+		if (r->sse_more)
+			hreq_rearm(r, 0);
+		return;
+	}
 	r->sse_more = 0;
 	sbuf_init(&out);
 	rc = sse_collect(r, &out);
 	err = errno;
+	if (rc == 0 && known)
+		sse_memo_put(r, &st, &pos, &out);
 	sse_send(r, &out);
 	sbuf_free(&out);
 	if (rc == -1)

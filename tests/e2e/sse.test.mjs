@@ -69,6 +69,20 @@ async function batch(s, n, what) {
   return { changes, upToDate: d.at(-1), all: d };
 }
 
+/* Catch-up requests from items.offset (moved along) until row id is in
+ * the shape; returns its message. */
+async function untilRow(id) {
+  for (let i = 0; i < 50; i++) {
+    const c = await shapeGet(E, { table: 'items', handle: items.handle, offset: items.offset });
+    assert.equal(c.status, 200, c.text);
+    items.offset = c.headers['electric-offset'];
+    const m = c.body.find((x) => x.key === KEY(id));
+    if (m) return m;
+    await sleep(100);
+  }
+  throw new Error(`row ${id} did not reach the shape`);
+}
+
 scenario('37: SSE at the end of the log delivers each change as an event', async () => {
   const s = await sseOpen(E, sseParams(items.offset));
   assertSseHeaders(s, items.offset, 'SSE at the end');
@@ -108,15 +122,7 @@ scenario('37: SSE at the end of the log delivers each change as an event', async
 scenario('37: resuming from <lsn>_0 works', async () => {
   // A two-insert transaction, located with plain catch-up requests.
   await db.sql("BEGIN; INSERT INTO items VALUES (7, 'seven', true); INSERT INTO items VALUES (8, 'eight', null); COMMIT");
-  let m8;
-  for (let i = 0; i < 50 && !m8; i++) {
-    const c = await shapeGet(E, { table: 'items', handle: items.handle, offset: items.offset });
-    assert.equal(c.status, 200, c.text);
-    items.offset = c.headers['electric-offset'];
-    m8 = c.body.find((m) => m.key === KEY(8));
-    if (!m8) await sleep(100);
-  }
-  assert.ok(m8, 'row 8 reached the shape');
+  const m8 = await untilRow(8);
   const lsn = m8.headers.lsn;
 
   // From <lsn>_0 (what the client sends after an SSE up-to-date): the rest
@@ -146,6 +152,30 @@ scenario('37: resuming from <lsn>_0 works', async () => {
   });
   assert.match(x.headers['content-type'] ?? '', /^text\/event-stream/, `experimental_live_sse: ${x.text}`);
   x.close();
+});
+
+scenario('37: streams of one shape share a wake: each gets exactly its own events', async () => {
+  // Three streams at the same offset (one change frames once for all of
+  // them) and one a transaction behind (its own backlog first).
+  const before = items.offset;
+  await db.sql("INSERT INTO items VALUES (20, 'twenty', true)");
+  await untilRow(20);
+  const at = items.offset;
+  const same = await Promise.all([1, 2, 3].map(() => sseOpen(E, sseParams(at))));
+  const behind = await sseOpen(E, sseParams(before));
+  await behind.waitFor('the backlog', (evs) => evs.some((e) => e.data && isUpToDate(e.data)), 5000);
+  await sleep(300);
+  await db.sql("BEGIN; INSERT INTO items VALUES (21, 'a', true); INSERT INTO items VALUES (22, 'b', false); COMMIT");
+  await db.sql("INSERT INTO items VALUES (23, 'c', null)");
+  for (const [s, want] of [...same.map((x) => [x, [21, 22, 23]]), [behind, [20, 21, 22, 23]]]) {
+    await s.waitFor('every change', (evs) => evs.filter((e) => e.data && isChange(e.data)).length >= want.length, 10_000);
+    await sleep(200);
+    const keys = dataEvents(s).filter(isChange).map((m) => m.key);
+    assert.deepEqual(keys, want.map(KEY), `each change once, in order: ${keys}`);
+    s.close();
+  }
+  const last = dataEvents(same[0]).filter(isChange).at(-1);
+  items.offset = `${last.headers.lsn}_${last.headers.op_position}`;
 });
 
 scenario('37: errors on SSE requests are plain JSON; TRUNCATE ends the stream', async () => {
