@@ -42,11 +42,12 @@ const SIZES = {
   full: { clients: 10_000, writes: 5, shapes: 1_500, workers: 2, impl: 'c' },
 };
 
-/* BENCH_PERF=file: perf record -g of the http process during part a. */
-function perfHttp(e) {
-  if (!process.env.BENCH_PERF) return null;
+/* BENCH_PERF=file (BENCH_PERF_SSE=file): perf record -g of the http
+ * process during part a's long-polls (SSE streams). */
+function perfHttp(e, file = process.env.BENCH_PERF) {
+  if (!file) return null;
   const pid = httpPid(e);
-  const p = runAsync('perf', ['record', ...(process.env.BENCH_PERF_DWARF ? ['--call-graph', 'dwarf,16384'] : ['-g']), '-o', process.env.BENCH_PERF, '-p', String(pid)]);
+  const p = runAsync('perf', ['record', ...(process.env.BENCH_PERF_DWARF ? ['--call-graph', 'dwarf,16384'] : ['-g']), '-o', file, '-p', String(pid)]);
   return { stop: async () => { p.child.kill('SIGINT'); await p.done; } };
 }
 
@@ -200,6 +201,7 @@ async function fanoutSse(db, e, prom, sz, first) {
   const lp = await LpClients.open({ port: e.port, n: sz.clients, impl: 'c' });
   const lat = [];
   const cpu = { pid: httpPid(e) };
+  const perf = perfHttp(e, process.env.BENCH_PERF_SSE);
   try {
     await lp.start(Array.from({ length: sz.clients },
       () => ({ query: 'table=fan', offset: r.offset, handle: r.handle, cursor: '', sse: true })));
@@ -212,6 +214,7 @@ async function fanoutSse(db, e, prom, sz, first) {
       if (k > 1) lat.push(...l);
     }
   } finally {
+    await perf?.stop();
     await lp.stop();
   }
   return { lat, cpu };

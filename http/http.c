@@ -17,6 +17,7 @@
  * fails answers the request and stops; nothing here trusts the client.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -44,6 +45,7 @@
 #define HTTP_URI_MAX		(32 * 1024)
 #define HTTP_HEADERS_MAX	(64 * 1024)
 #define HTTP_READY_WAIT_MS	5000
+#define HTTP_TRIM_THRESHOLD	(32 * 1024 * 1024)	/* heap kept after a burst */
 
 static int http_health = HEALTH_STARTING;
 static struct hreq_list health_waiters = TAILQ_HEAD_INITIALIZER(health_waiters);
@@ -447,6 +449,10 @@ http_main(void)
 	struct chan *root;
 
 	base = proc_init("http", NULL);
+	/* A wake of 10,000 waiters allocates and frees 10-20 MB of buffers at
+	 * once; trimming the heap after each made the next wake fault every
+	 * page in again (7 % of the CPU of an SSE fan-out). */
+	mallopt(M_TRIM_THRESHOLD, HTTP_TRIM_THRESHOLD);
 	if (event_base_priority_init(base, HTTP_NPRI) == -1)
 		fatalx("event_base_priority_init");
 	proc_signals(base, NULL, NULL);
