@@ -201,7 +201,7 @@ async function fanoutSse(db, e, prom, sz, first) {
   const lp = await LpClients.open({ port: e.port, n: sz.clients, impl: 'c' });
   const lat = [];
   const cpu = { pid: httpPid(e) };
-  const perf = perfHttp(e, process.env.BENCH_PERF_SSE);
+  const perf = perfHttp(e, process.env.BENCH_PERF_SSE ?? null);
   try {
     await lp.start(Array.from({ length: sz.clients },
       () => ({ query: 'table=fan', offset: r.offset, handle: r.handle, cursor: '', sse: true })));
