@@ -260,6 +260,7 @@ hreq_send(struct hreq *r, int code, struct evbuffer *body)
 void
 hreq_stream_start(struct hreq *r, int code)
 {
+	hreq_write_priority(r);		/* never a woken waiter: the default */
 	metrics_count_status(code);
 	evhttp_send_reply_start(r->req, code, NULL);
 }
