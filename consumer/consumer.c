@@ -40,7 +40,6 @@
 #define COLL_RETRY_MS	100
 #define HTTP_RETRY_MS	500
 #define COLL_LOST_MS	3000	/* wait for the root's group restart */
-#define META_SYNC_MS	1000
 
 static struct consumer cons;
 
@@ -143,7 +142,34 @@ http_try(evutil_socket_t s, short ev, void *arg)
 		arm_ms(c->http_tmr, HTTP_RETRY_MS);
 }
 
-/* ---- meta.db ---- */
+/* ---- meta.db ----
+ * A consumer holds no SQLite connection while it streams: each open
+ * connection in WAL mode keeps a POSIX lock on meta.db's shared memory,
+ * and every lock operation of every process walks the list of them, so
+ * 1,500 consumers made each SQLite write in the stack cost 1,500 steps
+ * per fcntl.  It opens meta.db for its rare writes (snapshot recorded,
+ * suspension, orderly stop) and closes it again.  The latest offset is
+ * recorded at suspension and stop only: the shape's own files are
+ * authoritative (electricctl and restarts read them), and a write within
+ * a second of every change by every consumer contended on SQLite's lock
+ * exactly when one transaction reached many shapes. */
+
+struct sqlite3 *
+cons_db(struct consumer *c)
+{
+	if (c->db == NULL && (c->db = meta_attach(cfg.meta_path)) == NULL)
+		log_warnx("meta: cannot open %s", cfg.meta_path);
+	return c->db;
+}
+
+void
+cons_db_release(struct consumer *c)
+{
+	if (c->db != NULL) {
+		meta_close(c->db);
+		c->db = NULL;
+	}
+}
 
 void
 cons_meta_sync(struct consumer *c)
@@ -155,28 +181,13 @@ cons_meta_sync(struct consumer *c)
 	st = shapelog_state(c->sl);
 	if (st->last_tx == c->meta_tx && st->last_op == c->meta_op)
 		return;
-	if (meta_shape_set_latest(c->db, c->handle, st->last_tx, st->last_op) == -1) {
+	if (cons_db(c) == NULL ||
+	    meta_shape_set_latest(c->db, c->handle, st->last_tx, st->last_op) == -1) {
 		log_warnx("meta: cannot record the latest offset");
 		return;
 	}
 	c->meta_tx = st->last_tx;
 	c->meta_op = st->last_op;
-}
-
-static void
-meta_tick(evutil_socket_t s, short ev, void *arg)
-{
-	(void)s; (void)ev;
-	cons_meta_sync(arg);
-}
-
-/* Records the latest offset within META_SYNC_MS of a change; an idle
- * consumer has no timer (thousands of them would wake every second). */
-void
-cons_meta_later(struct consumer *c)
-{
-	if (c->meta_tmr != NULL && !evtimer_pending(c->meta_tmr, NULL))
-		arm_ms(c->meta_tmr, META_SYNC_MS);
 }
 
 static void
@@ -456,9 +467,11 @@ run_snapshot(struct consumer *c)
 	}
 	cons_subset_pause(c, 0);
 	c->have_xip = 1;
-	if (meta_shape_set_snapshot(c->db, c->handle, c->xip.xmin, 1) == -1 ||
+	if (cons_db(c) == NULL ||
+	    meta_shape_set_snapshot(c->db, c->handle, c->xip.xmin, 1) == -1 ||
 	    meta_shape_set_state(c->db, c->handle, "active") == -1)
 		log_warnx("meta: cannot record the snapshot");
+	cons_db_release(c);
 	cons_notify_http(c);
 	c->state = CONS_STREAMING;
 	drain_queue(c);
@@ -504,13 +517,10 @@ make_events(struct consumer *c)
 	c->flush_ev = event_new(c->base, -1, 0, flush_cb, c);
 	c->coll_tmr = evtimer_new(c->base, coll_try, c);
 	c->http_tmr = evtimer_new(c->base, http_try, c);
-	c->meta_tmr = evtimer_new(c->base, meta_tick, c);
-	if (c->flush_ev == NULL || c->coll_tmr == NULL || c->http_tmr == NULL ||
-	    c->meta_tmr == NULL)
+	if (c->flush_ev == NULL || c->coll_tmr == NULL || c->http_tmr == NULL)
 		fatalx("event_new");
 	arm_ms(c->coll_tmr, 0);
 	arm_ms(c->http_tmr, 0);
-	cons_meta_later(c);	/* recovery may have moved the latest offset */
 }
 
 int
@@ -524,6 +534,7 @@ consumer_main(const char *handle)
 	c->root = proc_root_chan(c->base, "consumer", root_frame, c);
 	proc_signals(c->base, cons_stop, c);
 	load_shape(c);
+	cons_db_release(c);	/* opened again only to write */
 	cons_storage_init(c);
 	open_log(c);
 	cons_stream_init(c);

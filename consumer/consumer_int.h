@@ -81,7 +81,7 @@ struct consumer {
 	uint64_t		 npending;	/* transactions awaiting commit */
 	uint64_t		 pending_since;	/* mono_ms of the first */
 
-	struct event		*flush_ev, *coll_tmr, *http_tmr, *meta_tmr;
+	struct event		*flush_ev, *coll_tmr, *http_tmr;
 	uint64_t		 meta_tx, meta_op;
 	int			 log_mode;	/* 0 full, 1 changes_only */
 	int			 truncated;	/* its table was truncated */
@@ -139,9 +139,12 @@ void cons_suspend_finish(struct consumer *) __attribute__((noreturn));
 void cons_suspend_readers(struct consumer *, uint32_t id, const uint8_t *,
     size_t);
 
-/* consumer.c: records the latest offset in meta.db if it moved. */
+/* consumer.c: meta.db, opened only for a write (cons_db: NULL if it
+ * cannot be) and closed again (cons_db_release); cons_meta_sync records
+ * the latest offset if it moved (at suspension and stop). */
+struct sqlite3 *cons_db(struct consumer *);
+void cons_db_release(struct consumer *);
 void cons_meta_sync(struct consumer *);
-void cons_meta_later(struct consumer *);
 
 /* consumer.c: connects to the collector and subscribes (now, and again
  * every 100 ms until the socket is there). */

@@ -366,7 +366,6 @@ cons_stream_flush(struct consumer *c)
 		cons_notify_http(c);
 		if (c->http != NULL)
 			chan_push(c->http);	/* before the fdatasyncs */
-		cons_meta_later(c);
 		if (shapelog_sync(c->sl) == -1) {
 			cons_notify_http(c);	/* back to the durable state */
 			cons_storage_fail(c, shapelog_errmsg(c->sl));

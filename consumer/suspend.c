@@ -102,7 +102,8 @@ cons_suspend_finish(struct consumer *c)
 {
 	susp_state_to_root(c);
 	cons_meta_sync(c);
-	if (meta_shape_set_state(c->db, c->handle, "suspended") == -1) {
+	if (cons_db(c) == NULL ||
+	    meta_shape_set_state(c->db, c->handle, "suspended") == -1) {
 		log_warnx("meta: cannot record the suspension; exiting anyway");
 		exit(0);	/* restarted by a change or a live request */
 	}
@@ -208,8 +209,10 @@ cons_suspend_init(struct consumer *c)
 	if ((c->susp_tmr = evtimer_new(c->base, susp_tick, c)) == NULL)
 		fatalx("evtimer_new");
 	if (c->was_suspended) {
-		if (meta_shape_set_state(c->db, c->handle, "active") == -1)
+		if (cons_db(c) == NULL ||
+		    meta_shape_set_state(c->db, c->handle, "active") == -1)
 			log_warnx("meta: cannot mark the shape active");
+		cons_db_release(c);
 		log_info("resuming a suspended shape");
 	}
 	if (susp_timeout_ms() > 0)

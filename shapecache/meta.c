@@ -79,6 +79,21 @@ meta_open(const char *path)
 	return db;
 }
 
+struct sqlite3 *
+meta_attach(const char *path)
+{
+	sqlite3 *db;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_warnx("meta: open %s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	return db;
+}
+
 void
 meta_close(struct sqlite3 *db)
 {

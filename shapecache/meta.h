@@ -50,6 +50,9 @@ struct meta_shape {
 
 /* Opens (creating the schema if needed). NULL on failure (logged). */
 struct sqlite3 *meta_open(const char *path);
+/* Opens an existing meta.db for a few statements: no schema check (for
+ * consumers, whose shape row shapecache wrote before spawning them). */
+struct sqlite3 *meta_attach(const char *path);
 void meta_close(struct sqlite3 *);
 void meta_shape_free(struct meta_shape *);
 /* 0 found, 1 not found, -1 error. */
