@@ -10,8 +10,9 @@
  * by a replication-group restart are forgotten: the new shapecache asks for
  * them again from meta.db.  A group that stops children together waits
  * until all of them have exited before starting any again (OTP order);
- * a child that ignores SIGTERM for SUP_STOP_MS gets SIGKILL.  Restart types: permanent children always come
- * back, transient ones only after an abnormal exit, temporary ones never.
+ * stopping a child, and the orderly stop of everything, are in
+ * sup_stop.c.  Restart types: permanent children always come back,
+ * transient ones only after an abnormal exit, temporary ones never.
  * Every group counts its children's restarts; past its intensity the group
  * escalates (sup_escalate).  Forks are rate-limited (SUP_SPAWN_BURST per
  * SUP_SPAWN_TICK_MS) so thousands of consumers never start at once.
@@ -40,24 +41,18 @@
 #define SUP_BACKOFF_MIN_MS	1000
 #define SUP_BACKOFF_MAX_MS	60000
 #define SUP_STABLE_MS		30000
-#define SUP_STOP_MS		3000	/* SIGTERM, then SIGKILL after this */
 #define SUP_SPAWN_BURST		32
 #define SUP_SPAWN_TICK_MS	100
 static struct event *sup_spawn_timer;
-static int sup_exit_status;
 
 static struct event_base *sup_base;
 static struct sup_proc *sup_list, *sup_tail;
 static struct htab sup_by_id;		/* id -> proc */
 static struct htab sup_by_pid;		/* pid (> 0) -> proc */
 static uint64_t sup_start_ms;
-static int sup_stopping;
-static int sup_stop_stage;
-static struct event *sup_kill_timer;
 static int sup_last_health = -1;
 
 static void sup_reconcile(void);
-static void sup_stop_next_stage(void);
 
 struct sup_proc *
 sup_procs(void)
@@ -479,7 +474,7 @@ sup_reconcile(void)
 	struct sup_proc *p;
 	int started = 0;
 
-	if (sup_stopping)
+	if (sup_is_stopping())
 		return;
 	for (p = sup_list; p != NULL; p = p->next) {
 		if (p->state != PROC_DOWN || p->removed)
@@ -587,7 +582,7 @@ sup_on_death(struct sup_proc *p, int status)
 		log_info("%s suspended%s", p->id, by_us ? "; needed again" : "");
 	else if (!by_us)
 		log_warnx("%s died (%s)", p->id, p->last_exit);
-	if (sup_stopping)
+	if (sup_is_stopping())
 		return;
 	if (sup_done_for_good(p, status, by_us)) {
 		sup_remove(p);
@@ -625,8 +620,8 @@ sup_on_sigchld(evutil_socket_t sig UNUSED, short ev UNUSED, void *arg UNUSED)
 		if ((p = sup_find_pid(pid)) != NULL)
 			sup_on_death(p, status);
 	}
-	if (sup_stopping)
-		sup_stop_next_stage();
+	if (sup_is_stopping())
+		sup_stop_progress();
 	else
 		sup_reconcile();
 }
@@ -646,113 +641,6 @@ sup_restart(const char *id)
 			strategy_cascade(p);
 	}
 	return 0;
-}
-
-/* ---- stopping children ---- */
-
-void
-sup_stop(struct sup_proc *p)
-{
-	struct timeval tv = { SUP_STOP_MS / 1000, (SUP_STOP_MS % 1000) * 1000 };
-
-	if (p->pid <= 0 || p->state == PROC_STOPPING)
-		return;
-	kill(p->pid, SIGTERM);
-	p->state = PROC_STOPPING;
-	p->stopping_ms = mono_ms();
-	if (!evtimer_pending(sup_kill_timer, NULL))
-		evtimer_add(sup_kill_timer, &tv);
-}
-
-/* The kill timer: SIGKILL to every child stopping for SUP_STOP_MS; armed
- * again for the next one due. */
-static void
-sup_kill_overdue(evutil_socket_t fd UNUSED, short ev UNUSED, void *arg UNUSED)
-{
-	struct sup_proc *p;
-	struct timeval tv;
-	uint64_t now = mono_ms(), due, next = 0;
-
-	for (p = sup_list; p != NULL; p = p->next) {
-		if (p->pid <= 0 || p->state != PROC_STOPPING ||
-		    p->stopping_ms == 0)
-			continue;
-		due = p->stopping_ms + SUP_STOP_MS;
-		if (due <= now) {
-			log_warnx("%s did not stop in %d ms, killing it", p->id,
-			    SUP_STOP_MS);
-			kill(p->pid, SIGKILL);
-			p->stopping_ms = 0;
-		} else if (next == 0 || due < next) {
-			next = due;
-		}
-	}
-	if (next != 0) {
-		tv.tv_sec = (time_t)((next - now) / 1000);
-		tv.tv_usec = (suseconds_t)((next - now) % 1000) * 1000;
-		evtimer_add(sup_kill_timer, &tv);
-	}
-}
-
-/* ---- orderly stop: stages by stop_stage, lowest first ---- */
-
-static void
-sup_stop_next_stage(void)
-{
-	struct sup_proc *p;
-	int alive;
-
-	for (;;) {
-		alive = 0;
-		for (p = sup_list; p != NULL; p = p->next)
-			if (p->pid > 0 && p->spec->stop_stage <= sup_stop_stage)
-				alive = 1;
-		if (alive)
-			return;
-		if (++sup_stop_stage > 4) {
-			log_info("stopped");
-			exit(sup_exit_status);
-		}
-		for (p = sup_list; p != NULL; p = p->next)
-			if (p->spec->stop_stage == sup_stop_stage)
-				sup_stop(p);
-	}
-}
-
-static void
-sup_kill_all_now(void)
-{
-	struct sup_proc *p;
-
-	for (p = sup_list; p != NULL; p = p->next)
-		if (p->pid > 0)
-			kill(p->pid, SIGKILL);
-	exit(1);
-}
-
-/* Orderly stop in stages; electricd then exits with status. */
-void
-sup_stop_all(int status)
-{
-	if (sup_stopping)
-		return;
-	sup_stopping = 1;
-	sup_exit_status = status;
-	sup_stop_stage = -1;
-	sup_stop_next_stage();
-}
-
-/* SIGTERM/SIGINT: orderly stop; a second one, or SIGQUIT: at once. */
-static void
-sup_on_stop_signal(evutil_socket_t sig, short ev UNUSED, void *arg UNUSED)
-{
-	if (sup_stopping || sig == SIGQUIT) {
-		log_info("%s: stopping at once", sig == SIGQUIT ? "SIGQUIT" :
-		    "second stop signal");
-		sup_kill_all_now();
-	}
-	log_info("stopping (signal %d)", (int)sig);
-	sup_stop_all(0);
 }
 
 /* SIGHUP: reopen ELECTRIC_LOG_FILE (rotated), then every child does. */
@@ -780,8 +668,6 @@ sup_main(void)
 {
 	struct event *ev;
 	const struct sup_spec *s;
-	static const int stop_sigs[] = { SIGTERM, SIGINT, SIGQUIT };
-	size_t i;
 
 	sup_start_ms = mono_ms();
 	signal(SIGPIPE, SIG_IGN);
@@ -789,16 +675,12 @@ sup_main(void)
 		fatalx("event_base_new");
 	ev = evsignal_new(sup_base, SIGCHLD, sup_on_sigchld, NULL);
 	event_add(ev, NULL);
-	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++) {
-		ev = evsignal_new(sup_base, stop_sigs[i], sup_on_stop_signal, NULL);
-		event_add(ev, NULL);
-	}
 	ev = evsignal_new(sup_base, SIGHUP, sup_on_sighup, NULL);
 	event_add(ev, NULL);
 	if (control_listen(sup_base) == -1)
 		fatal("control socket");
 	sup_spawn_timer = evtimer_new(sup_base, sup_spawn_tick, NULL);
-	sup_kill_timer = evtimer_new(sup_base, sup_kill_overdue, NULL);
+	sup_stop_init(sup_base);
 	for (s = sup_specs; s->role != NULL; s++)
 		sup_add(s, s->role);
 	sup_reconcile();

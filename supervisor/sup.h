@@ -95,8 +95,14 @@ void sup_main(void) __attribute__((noreturn));
 /* Sends a frame to the shapecache over its root channel; -1 if down. */
 int sup_to_shapecache(uint16_t type, uint32_t id, const void *, size_t);
 
-/* Stops everything in order, then exits with status. */
+/* sup_stop.c.  Stops everything in order, then exits with status. */
 void sup_stop_all(int status);
+/* 1 once the orderly stop has begun. */
+int sup_is_stopping(void);
+/* A child died while stopping: starts the next stage if this one is done. */
+void sup_stop_progress(void);
+/* Stop signals and the kill timer. */
+void sup_stop_init(struct event_base *);
 
 /* strategy.c */
 void strategy_cascade(struct sup_proc *dead);
