@@ -84,6 +84,19 @@ export function round(x, digits = 4) {
 // ---------------------------------------------------------------- statistics
 
 /* The p-quantile (0..1) of xs by nearest rank (xs is not modified). */
+/* A seeded generator of uniform integers in [0, 2^32) (xorshift32).  A
+ * plain LCG's low bits repeat with a short period: `lcg() % 100` reached
+ * only 25 of 100 values in the order it was called. */
+export function rng(seed) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    return x;
+  };
+}
+
 export function percentile(xs, p) {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);

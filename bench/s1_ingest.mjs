@@ -21,7 +21,7 @@
 // fits into the TCP buffers (up to ~10 MiB; reported as queued_bytes), so
 // the full size writes ~140 MB of changes to keep that small.
 // Checks afterwards that shape k = 1 holds exactly the rows with k = 1.
-import { diffByRole, emit, main, now, pgRecvlogicalDrain, pool, readToEnd, say, signalPids, startElectricd,
+import { diffByRole, emit, main, now, pgRecvlogicalDrain, pool, readToEnd, rng, runAsync, say, signalPids, sleep, startElectricd,
   startPostgres, tcpQueuedBytes, waitSlotConfirmed } from './lib.mjs';
 
 const SIZES = {
@@ -72,10 +72,20 @@ async function oneRun(db, sizeName, nShapes, txs) {
   }
   const queued = tcpQueuedBytes(db.port);
   const cpu0 = e.cpuByRole();
+  // BENCH_PERF_ALL=file: perf record -a -g of the whole machine during the drain.
+  const perf = process.env.BENCH_PERF_ALL ?
+    runAsync('perf', ['record', '-a', '-g', '-o', process.env.BENCH_PERF_ALL]) :
+    process.env.BENCH_PERF_SYS ? runAsync('perf', ['record', '-a', '-o', process.env.BENCH_PERF_SYS,
+      '-e', 'syscalls:sys_enter_fdatasync,syscalls:sys_enter_epoll_wait,sched:sched_switch']) :
+    process.env.BENCH_PERF_STAT ? runAsync('perf', ['stat', '-a', '-o', process.env.BENCH_PERF_STAT,
+      '-e', 'syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_epoll_wait,' +
+      'syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvmsg,syscalls:sys_enter_epoll_ctl,context-switches']) : null;
+  if (perf) await sleep(1000);
   const t1 = now();
   signalPids(tree, 'SIGCONT');
   await waitSlotConfirmed(db, slot, lsnPre).catch((err) => { throw new Error(`${err.message}\n${e.logTail()}`); });
   const elMs = now() - t1;
+  if (perf) { perf.child.kill('SIGINT'); await perf.done; }
   const byRole = diffByRole(cpu0, e.cpuByRole());
   const cpuMs = Object.values(byRole).reduce((a, b) => a + b, 0);
   say(`N=${nShapes}: pg_recvlogical ${base.drainMs.toFixed(0)} ms (+ ${base.startupMs.toFixed(0)} ms ` +
@@ -100,8 +110,8 @@ async function oneRun(db, sizeName, nShapes, txs) {
  * INSERT (before its commit record). */
 async function writeWorkload(db, nShapes, txs) {
   const c = await db.client();
-  let id = 0, rows = 0, seed = 12345;
-  const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed; };
+  let id = 0, rows = 0;
+  const rnd = rng(12345);
   const tx = () => {
     const m = 10 + (rnd() % 91);
     const vals = [];

@@ -15,7 +15,7 @@
 // "added by electricd" is electricd - baseline per sample (both watch the
 // same commit from this process); its p50 and p99 are the figures.
 import { spawn } from 'node:child_process';
-import { emit, main, now, onCleanup, percentile, pgBin, pool, readToEnd, say, shapeGet, sleep,
+import { emit, main, now, onCleanup, percentile, pgBin, pool, readToEnd, rng, say, shapeGet, sleep,
   startElectricd, startPostgres } from './lib.mjs';
 
 const SIZES = {
@@ -52,10 +52,10 @@ await main(async (args) => {
   const c = await db.client();
   await c.query('SET synchronous_commit = on');
   const lat = { electricd: [], baseline: [], added: [] };
-  let seed = 42, timeouts = 0;
+  const rnd = rng(42);
+  let timeouts = 0;
   for (let i = 0; i < samples; i++) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const s = shapes[seed % shapes.length];
+    const s = shapes[rnd() % shapes.length];
     const live = shapeGet(e.url, { table: 'bench_lat', where: `id = ${s.k}`, handle: s.handle,
       offset: s.offset, live: 'true' });
     await sleep(20);
