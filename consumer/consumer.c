@@ -496,7 +496,14 @@ static void
 flush_cb(evutil_socket_t s, short ev, void *arg)
 {
 	(void)s; (void)ev;
-	cons_stream_flush(arg);
+	cons_stream_flush(arg, 0);
+}
+
+static void
+hold_cb(evutil_socket_t s, short ev, void *arg)
+{
+	(void)s; (void)ev;
+	cons_stream_unhold(arg);
 }
 
 static void
@@ -515,9 +522,11 @@ static void
 make_events(struct consumer *c)
 {
 	c->flush_ev = event_new(c->base, -1, 0, flush_cb, c);
+	c->hold_tmr = evtimer_new(c->base, hold_cb, c);
 	c->coll_tmr = evtimer_new(c->base, coll_try, c);
 	c->http_tmr = evtimer_new(c->base, http_try, c);
-	if (c->flush_ev == NULL || c->coll_tmr == NULL || c->http_tmr == NULL)
+	if (c->flush_ev == NULL || c->hold_tmr == NULL || c->coll_tmr == NULL ||
+	    c->http_tmr == NULL)
 		fatalx("event_new");
 	arm_ms(c->coll_tmr, 0);
 	arm_ms(c->http_tmr, 0);

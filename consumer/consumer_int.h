@@ -80,8 +80,10 @@ struct consumer {
 	uint64_t		 ack_seq;
 	uint64_t		 npending;	/* transactions awaiting commit */
 	uint64_t		 pending_since;	/* mono_ms of the first */
+	uint64_t		 synced_ms;	/* mono_ms of the last sync */
+	uint64_t		 last_commit_ts; /* Postgres µs, 0 = none yet */
 
-	struct event		*flush_ev, *coll_tmr, *http_tmr;
+	struct event		*flush_ev, *hold_tmr, *coll_tmr, *http_tmr;
 	uint64_t		 meta_tx, meta_op;
 	int			 log_mode;	/* 0 full, 1 changes_only */
 	int			 truncated;	/* its table was truncated */
@@ -183,9 +185,13 @@ void cons_stream_init(struct consumer *);
 /* Handles one frame from the collector (state CONS_STREAMING). */
 void cons_stream_frame(struct consumer *, uint16_t type, const uint8_t *,
     size_t);
-/* Commits and acknowledges finished transactions, unless the open one
- * already wrote entries (then its COMMIT does it). */
-void cons_stream_flush(struct consumer *);
+/* Publishes finished transactions (http is told at once), and makes them
+ * durable and acknowledges them, unless the open one already wrote
+ * entries (then its COMMIT does it).  The sync waits until CONS_SYNC_GAP_MS
+ * after the last one unless force is set (c->flush_ev fires then). */
+void cons_stream_flush(struct consumer *, int force);
+/* c->hold_tmr: reads from the collector again after a hold. */
+void cons_stream_unhold(struct consumer *);
 /* SIGTERM: keep what is complete, drop the rest, never ack a partial txn. */
 void cons_stream_stop(struct consumer *);
 

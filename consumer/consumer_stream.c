@@ -26,10 +26,14 @@
 #include "consumer_int.h"
 #include "log.h"
 #include "msg.h"
+#include "pgoutput.h"
 #include "snapshot.h"
 
 #define BATCH_MAX_TXNS	64	/* commit at the latest after this many */
 #define BATCH_MAX_MS	5	/* or after this long */
+#define SYNC_GAP_MS	50	/* between two syncs (group commit) */
+#define BEHIND_MS	100	/* catching up: the last commit is older */
+#define HOLD_MS		20	/* then read no more for this long */
 
 void
 cons_stream_init(struct consumer *c)
@@ -176,7 +180,7 @@ on_begin(struct consumer *c, struct mreader *mr)
 		cons_fail(c, "malformed BEGIN");
 	if (c->ack_pending && (c->npending >= BATCH_MAX_TXNS ||
 	    mono_ms() - c->pending_since >= BATCH_MAX_MS))
-		cons_stream_flush(c);
+		cons_stream_flush(c, 0);
 	if (c->storage_err)
 		return;
 	t->active = 1;
@@ -324,11 +328,11 @@ on_change(struct consumer *c, struct mreader *mr)
 static void
 on_commit(struct consumer *c, struct mreader *mr)
 {
-	uint64_t seq = mr_u64(mr);
+	uint64_t seq = mr_u64(mr), ts;
 
 	(void)mr_u64(mr);
 	(void)mr_u64(mr);
-	(void)mr_u64(mr);
+	ts = mr_u64(mr);
 	if (!c->tx.active)
 		cons_fail(c, "COMMIT outside a transaction");
 	if (mr->err || mr_done(mr) == -1)
@@ -345,13 +349,54 @@ on_commit(struct consumer *c, struct mreader *mr)
 		c->pending_since = mono_ms();
 	c->ack_pending = 1;
 	c->ack_seq = seq;
+	c->last_commit_ts = ts;
 	c->npending++;
 	/* Commit once the frames already read are handled (batching). */
 	event_active(c->flush_ev, EV_TIMEOUT, 0);
 }
 
 void
-cons_stream_flush(struct consumer *c)
+cons_stream_unhold(struct consumer *c)
+{
+	if (c->coll != NULL)
+		chan_pause_read(c->coll, 0);
+}
+
+/* Catching up on a backlog (the last transaction committed BEHIND_MS
+ * or more ago by Postgres' clock): read nothing for HOLD_MS after a
+ * publish, so that the next one covers everything queued meanwhile.
+ * Every publish costs writes and a wake-up of http; while the stream is
+ * live (the usual case) a transaction is published as soon as it is read. */
+static void
+hold_if_behind(struct consumer *c)
+{
+	uint64_t now_pg = now_us() - PG_EPOCH_OFFSET_US;
+	struct timeval tv = { 0, HOLD_MS * 1000 };
+
+	if (c->coll == NULL || c->last_commit_ts == 0 ||
+	    now_pg < c->last_commit_ts + BEHIND_MS * 1000)
+		return;
+	chan_pause_read(c->coll, 1);
+	evtimer_add(c->hold_tmr, &tv);
+}
+
+/* 1 if the sync must wait (flush_ev is armed for the end of the gap). */
+static int
+sync_later(struct consumer *c)
+{
+	uint64_t since = mono_ms() - c->synced_ms;
+	struct timeval tv;
+
+	if (since >= SYNC_GAP_MS)
+		return 0;
+	tv.tv_sec = 0;
+	tv.tv_usec = (long)(SYNC_GAP_MS - since) * 1000;
+	event_add(c->flush_ev, &tv);
+	return 1;
+}
+
+void
+cons_stream_flush(struct consumer *c, int force)
 {
 	struct mbuf mb;
 
@@ -366,6 +411,12 @@ cons_stream_flush(struct consumer *c)
 		cons_notify_http(c);
 		if (c->http != NULL)
 			chan_push(c->http);	/* before the fdatasyncs */
+		hold_if_behind(c);
+	}
+	if (shapelog_unsynced(c->sl)) {
+		if (!force && sync_later(c))
+			return;
+		c->synced_ms = mono_ms();
 		if (shapelog_sync(c->sl) == -1) {
 			cons_notify_http(c);	/* back to the durable state */
 			cons_storage_fail(c, shapelog_errmsg(c->sl));
@@ -405,7 +456,7 @@ cons_stream_stop(struct consumer *c)
 		c->dirty = 0;
 		return;
 	}
-	cons_stream_flush(c);
+	cons_stream_flush(c, 1);
 }
 
 /*

@@ -572,6 +572,12 @@ shapelog_sync(struct shapelog *sl)
 }
 
 int
+shapelog_unsynced(const struct shapelog *sl)
+{
+	return sl->unsynced;
+}
+
+int
 shapelog_commit(struct shapelog *sl)
 {
 	return shapelog_publish(sl) == -1 ? -1 : shapelog_sync(sl);

@@ -84,6 +84,8 @@ int shapelog_append(struct shapelog *, uint64_t tx, uint64_t op,
     const char *json, size_t len) WUR;
 int shapelog_publish(struct shapelog *) WUR;
 int shapelog_sync(struct shapelog *) WUR;
+/* Published entries wait for shapelog_sync. */
+int shapelog_unsynced(const struct shapelog *);
 int shapelog_commit(struct shapelog *) WUR;
 void shapelog_rollback(struct shapelog *);
 

@@ -3,8 +3,11 @@
  * what reaches the shape log.  Focus: a TRUNCATE of the shape's table
  * inside a transaction leaves the log a prefix of committed history (no
  * entry of that transaction or of any later one), and acknowledgements
- * keep flowing.
+ * keep flowing.  Also: the group commit (a sync at most every 50 ms, a
+ * publish at once) and the read hold while catching up on a backlog.
  */
+#include <sys/socket.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 
 #include "consumer_int.h"
 #include "msg.h"
+#include "pgoutput.h"
 
 Suite *consumer_suite(void);
 
@@ -27,7 +31,14 @@ static void
 flush_cb(evutil_socket_t s, short ev, void *arg)
 {
 	(void)s; (void)ev;
-	cons_stream_flush(arg);
+	cons_stream_flush(arg, 0);
+}
+
+static void
+hold_cb(evutil_socket_t s, short ev, void *arg)
+{
+	(void)s; (void)ev;
+	cons_stream_unhold(arg);
 }
 
 static void
@@ -46,6 +57,7 @@ setup(void)
 	ck_assert_ptr_nonnull(c.sl);
 	ck_assert_int_eq(shapelog_snap_finish(c.sl, "{}", 2), 0);
 	c.flush_ev = event_new(c.base, -1, 0, flush_cb, &c);
+	c.hold_tmr = evtimer_new(c.base, hold_cb, &c);
 	cons_stream_init(&c);
 	c.state = CONS_STREAMING;
 }
@@ -66,6 +78,9 @@ teardown(void)
 	sbuf_free(&c.out[1].json);
 	sbuf_free(&c.held);
 	change_shape_free(&c.sh);
+	if (c.coll != NULL)
+		chan_free(c.coll);
+	event_free(c.hold_tmr);
 	event_free(c.flush_ev);
 	event_base_free(c.base);
 }
@@ -146,8 +161,9 @@ truncate_rel(void)
 	mbuf_free(&mb);
 }
 
+/* ts: the commit time, Postgres µs (0: unknown) */
 static void
-commit(uint64_t seq)
+commit_at(uint64_t seq, uint64_t ts)
 {
 	struct mbuf mb;
 
@@ -155,9 +171,15 @@ commit(uint64_t seq)
 	mbuf_u64(&mb, seq);
 	mbuf_u64(&mb, 0);
 	mbuf_u64(&mb, 0);
-	mbuf_u64(&mb, 0);
+	mbuf_u64(&mb, ts);
 	feed(MSG_COMMIT, &mb);
 	mbuf_free(&mb);
+}
+
+static void
+commit(uint64_t seq)
+{
+	commit_at(seq, 0);
 }
 
 /* Runs the pending flush (batched commit + acknowledgement). */
@@ -267,6 +289,92 @@ START_TEST(no_truncate_keeps_all)
 }
 END_TEST
 
+/* A second commit within 50 ms of a sync is published at once (readers
+ * see it) but made durable and acknowledged only when the gap is over,
+ * by the timer, or at once by a stop. */
+START_TEST(sync_waits_for_the_gap)
+{
+	relation();
+	begin(1, 100);
+	insert(0, "1");
+	commit(1);
+	flush();
+	ck_assert_int_eq(c.ack_pending, 0);	/* first sync: no wait */
+	begin(2, 200);
+	insert(0, "2");
+	commit(2);
+	flush();
+	ck_assert_uint_eq(shapelog_state(c.sl)->log_entries, 2);
+	ck_assert_int_eq(shapelog_unsynced(c.sl), 1);
+	ck_assert_int_eq(c.ack_pending, 1);
+	ck_assert(evtimer_pending(c.flush_ev, NULL));
+	event_base_loop(c.base, EVLOOP_ONCE);	/* the end of the gap */
+	ck_assert_int_eq(shapelog_unsynced(c.sl), 0);
+	ck_assert_int_eq(c.ack_pending, 0);
+	begin(3, 300);
+	insert(0, "3");
+	commit(3);
+	flush();
+	ck_assert_int_eq(c.ack_pending, 1);
+	cons_stream_stop(&c);
+	ck_assert_int_eq(shapelog_unsynced(c.sl), 0);
+	ck_assert_int_eq(c.ack_pending, 0);
+}
+END_TEST
+
+static int frames_seen;
+
+static void
+count_frame(struct chan *ch, struct frame *f, void *arg)
+{
+	(void)ch; (void)f; (void)arg;
+	frames_seen++;
+}
+
+static void
+close_frame(struct chan *ch, int error, void *arg)
+{
+	(void)ch; (void)error; (void)arg;
+}
+
+/* A transaction committed long ago (a backlog) pauses reading from the
+ * collector for 20 ms after its publish; a live one does not. */
+START_TEST(hold_while_behind)
+{
+	uint64_t now_pg = now_us() - PG_EPOCH_OFFSET_US;
+	struct chan *peer;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c.coll = chan_new(c.base, sv[0], "consumer", 1 << 20, count_frame,
+	    close_frame, &c);
+	peer = chan_new(c.base, sv[1], "collector", 1 << 20, count_frame,
+	    close_frame, NULL);
+	relation();
+	begin(1, 100);
+	insert(0, "1");
+	commit_at(1, now_pg);
+	flush();
+	ck_assert(!evtimer_pending(c.hold_tmr, NULL));
+	begin(2, 200);
+	insert(0, "2");
+	commit_at(2, now_pg - 5 * 1000000);	/* 5 s behind */
+	flush();
+	ck_assert_uint_eq(shapelog_state(c.sl)->log_entries, 2);
+	ck_assert(evtimer_pending(c.hold_tmr, NULL));
+	/* held: the peer's frames wait until the hold is over */
+	frames_seen = 0;
+	ck_assert_int_eq(chan_send(peer, MSG_STATS, 0, NULL, 0, -1), 0);
+	while (evtimer_pending(c.hold_tmr, NULL)) {
+		event_base_loop(c.base, EVLOOP_ONCE);
+		ck_assert_int_eq(frames_seen, 0);
+	}
+	while (frames_seen < 1)		/* HELLOs are not passed on */
+		event_base_loop(c.base, EVLOOP_ONCE);
+	chan_free(peer);
+}
+END_TEST
+
 Suite *
 consumer_suite(void)
 {
@@ -277,6 +385,8 @@ consumer_suite(void)
 	tcase_add_test(tc, truncate_drops_held_change);
 	tcase_add_test(tc, truncate_rolls_back_appended);
 	tcase_add_test(tc, no_truncate_keeps_all);
+	tcase_add_test(tc, sync_waits_for_the_gap);
+	tcase_add_test(tc, hold_while_behind);
 	suite_add_tcase(s, tc);
 	return s;
 }
