@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -655,6 +656,16 @@ pid_t
 chan_peer_pid(const struct chan *c)
 {
 	return c->peer_pid;
+}
+
+int
+chan_input_pending(const struct chan *c)
+{
+	int n = 0;
+
+	if (c->in_len > c->in_off)
+		return 1;
+	return chan_usable(c) && ioctl(c->fd, FIONREAD, &n) == 0 && n > 0;
 }
 
 int

@@ -141,6 +141,8 @@ void chan_pause_read(struct chan *, int paused);
 const char *chan_peer_role(const struct chan *);	/* NULL before HELLO */
 pid_t chan_peer_pid(const struct chan *);
 int chan_fd(const struct chan *);
+/* 1 if bytes wait: read and not yet handed out, or in the socket. */
+int chan_input_pending(const struct chan *);
 void *chan_arg(const struct chan *);
 void chan_set_arg(struct chan *, void *);
 

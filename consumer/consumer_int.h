@@ -78,9 +78,10 @@ struct consumer {
 	int			 dirty;		/* appended, not committed */
 	int			 ack_pending;
 	uint64_t		 ack_seq;
-	uint64_t		 npending;	/* transactions awaiting commit */
+	uint64_t		 npending;	/* transactions awaiting publish */
 	uint64_t		 pending_since;	/* mono_ms of the first */
 	uint64_t		 synced_ms;	/* mono_ms of the last sync */
+	uint64_t		 published_ms;	/* mono_ms of the last publish */
 	uint64_t		 last_commit_ts; /* Postgres µs, 0 = none yet */
 
 	struct event		*flush_ev, *hold_tmr, *coll_tmr, *http_tmr;
@@ -187,8 +188,8 @@ void cons_stream_frame(struct consumer *, uint16_t type, const uint8_t *,
     size_t);
 /* Publishes finished transactions (http is told at once), and makes them
  * durable and acknowledges them, unless the open one already wrote
- * entries (then its COMMIT does it).  The sync waits until CONS_SYNC_GAP_MS
- * after the last one unless force is set (c->flush_ev fires then). */
+ * entries (then its COMMIT does it).  A consumer catching up on a backlog
+ * defers the sync (c->flush_ev fires for it) unless force is set. */
 void cons_stream_flush(struct consumer *, int force);
 /* c->hold_tmr: reads from the collector again after a hold. */
 void cons_stream_unhold(struct consumer *);

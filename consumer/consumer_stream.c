@@ -14,7 +14,10 @@
  *    of any process keeps what it was shown (shapelog.c);
  *  - MSG_FLUSHED(seq) is sent only after every transaction up to seq is
  *    durable (or deliberately skipped): only then may the slot move past
- *    it, so a machine crash that tears the unsynced tail is replayed.
+ *    it, so a machine crash that tears the unsynced tail is replayed;
+ *  - only a consumer catching up on a backlog (catching_up) defers a
+ *    sync or pauses its reads; a live transaction is published and made
+ *    durable as soon as it is read.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,9 +34,10 @@
 
 #define BATCH_MAX_TXNS	64	/* commit at the latest after this many */
 #define BATCH_MAX_MS	5	/* or after this long */
-#define SYNC_GAP_MS	50	/* between two syncs (group commit) */
-#define BEHIND_MS	100	/* catching up: the last commit is older */
-#define HOLD_MS		20	/* then read no more for this long */
+#define BEHIND_MS	100	/* catching up: the last commit is older, */
+#define BUSY_MS		20	/* and the previous publish was more recent */
+#define SYNC_GAP_MS	50	/* then: a sync at most this often, */
+#define HOLD_MS		20	/* and no read for this long once idle */
 
 void
 cons_stream_init(struct consumer *c)
@@ -178,7 +182,7 @@ on_begin(struct consumer *c, struct mreader *mr)
 	t->xid = mr_u32(mr);
 	if (mr->err || mr_done(mr) == -1)
 		cons_fail(c, "malformed BEGIN");
-	if (c->ack_pending && (c->npending >= BATCH_MAX_TXNS ||
+	if (c->npending > 0 && (c->npending >= BATCH_MAX_TXNS ||
 	    mono_ms() - c->pending_since >= BATCH_MAX_MS))
 		cons_stream_flush(c, 0);
 	if (c->storage_err)
@@ -345,7 +349,7 @@ on_commit(struct consumer *c, struct mreader *mr)
 	if (!c->tx.skip && c->tx.lsn > c->applied_lsn)
 		c->applied_lsn = c->tx.lsn;
 	c->tx.active = 0;
-	if (!c->ack_pending)
+	if (c->npending == 0)
 		c->pending_since = mono_ms();
 	c->ack_pending = 1;
 	c->ack_seq = seq;
@@ -362,19 +366,33 @@ cons_stream_unhold(struct consumer *c)
 		chan_pause_read(c->coll, 0);
 }
 
-/* Catching up on a backlog (the last transaction committed BEHIND_MS
- * or more ago by Postgres' clock): read nothing for HOLD_MS after a
- * publish, so that the next one covers everything queued meanwhile.
- * Every publish costs writes and a wake-up of http; while the stream is
- * live (the usual case) a transaction is published as soon as it is read. */
-static void
-hold_if_behind(struct consumer *c)
+/*
+ * Catch-up mode: the shape is busy (published less than BUSY_MS ago) on a
+ * backlog (the last transaction committed BEHIND_MS or more ago by
+ * Postgres' clock).  Each publish costs writes and a wake-up of http,
+ * each sync three fdatasyncs, so in catch-up mode syncs are at most
+ * SYNC_GAP_MS apart, and once the consumer has read all that was queued
+ * it reads nothing more for HOLD_MS: the next publish covers all that
+ * arrived meanwhile.  Otherwise (a live stream, a quiet shape) every
+ * batch is published and synced at once.  Updates c->published_ms.
+ */
+static int
+catching_up(struct consumer *c)
 {
+	uint64_t now = mono_ms(), prev = c->published_ms;
 	uint64_t now_pg = now_us() - PG_EPOCH_OFFSET_US;
+
+	c->published_ms = now;
+	return c->last_commit_ts != 0 && now - prev < BUSY_MS &&
+	    now_pg >= c->last_commit_ts + BEHIND_MS * 1000;
+}
+
+static void
+hold_reads(struct consumer *c)
+{
 	struct timeval tv = { 0, HOLD_MS * 1000 };
 
-	if (c->coll == NULL || c->last_commit_ts == 0 ||
-	    now_pg < c->last_commit_ts + BEHIND_MS * 1000)
+	if (c->coll == NULL || chan_input_pending(c->coll))
 		return;
 	chan_pause_read(c->coll, 1);
 	evtimer_add(c->hold_tmr, &tv);
@@ -399,6 +417,7 @@ void
 cons_stream_flush(struct consumer *c, int force)
 {
 	struct mbuf mb;
+	int later = 0;
 
 	if (!c->ack_pending || (c->tx.active && c->tx.appended > 0))
 		return;
@@ -411,11 +430,15 @@ cons_stream_flush(struct consumer *c, int force)
 		cons_notify_http(c);
 		if (c->http != NULL)
 			chan_push(c->http);	/* before the fdatasyncs */
-		hold_if_behind(c);
+		if ((later = catching_up(c)))
+			hold_reads(c);
 	}
+	c->npending = 0;	/* published (the sync may wait) */
 	if (shapelog_unsynced(c->sl)) {
-		if (!force && sync_later(c))
+		if (!force && later && sync_later(c))
 			return;
+		if (evtimer_pending(c->flush_ev, NULL))
+			event_del(c->flush_ev);
 		c->synced_ms = mono_ms();
 		if (shapelog_sync(c->sl) == -1) {
 			cons_notify_http(c);	/* back to the durable state */

@@ -289,20 +289,52 @@ START_TEST(no_truncate_keeps_all)
 }
 END_TEST
 
-/* A second commit within 50 ms of a sync is published at once (readers
- * see it) but made durable and acknowledged only when the gap is over,
- * by the timer, or at once by a stop. */
-START_TEST(sync_waits_for_the_gap)
+static uint64_t
+pg_now(void)
+{
+	return now_us() - PG_EPOCH_OFFSET_US;
+}
+
+#define BACKLOG_TS	(pg_now() - 5 * 1000000)	/* committed 5 s ago */
+
+/* Transaction seq (LSN seq * 100) inserting one row, committed at ts. */
+static void
+one_tx(uint64_t seq, const char *id, uint64_t ts)
+{
+	begin(seq, seq * 100);
+	insert(0, id);
+	commit_at(seq, ts);
+}
+
+/* Live transactions (committed just now) are synced and acknowledged at
+ * once, however close together. */
+START_TEST(live_syncs_at_once)
+{
+	uint64_t seq;
+
+	relation();
+	for (seq = 1; seq <= 3; seq++) {
+		char id[2] = { (char)('0' + seq), '\0' };
+
+		one_tx(seq, id, pg_now());
+		flush();
+		ck_assert_int_eq(shapelog_unsynced(c.sl), 0);
+		ck_assert_int_eq(c.ack_pending, 0);
+	}
+	ck_assert(!evtimer_pending(c.flush_ev, NULL));
+}
+END_TEST
+
+/* Catching up (a backlog, published again within 20 ms): a commit is
+ * published at once (readers see it) but made durable and acknowledged
+ * only 50 ms after the last sync, by the timer, or at once by a stop. */
+START_TEST(catch_up_groups_syncs)
 {
 	relation();
-	begin(1, 100);
-	insert(0, "1");
-	commit(1);
+	one_tx(1, "1", BACKLOG_TS);
 	flush();
-	ck_assert_int_eq(c.ack_pending, 0);	/* first sync: no wait */
-	begin(2, 200);
-	insert(0, "2");
-	commit(2);
+	ck_assert_int_eq(c.ack_pending, 0);	/* not busy yet: at once */
+	one_tx(2, "2", BACKLOG_TS);
 	flush();
 	ck_assert_uint_eq(shapelog_state(c.sl)->log_entries, 2);
 	ck_assert_int_eq(shapelog_unsynced(c.sl), 1);
@@ -311,14 +343,39 @@ START_TEST(sync_waits_for_the_gap)
 	event_base_loop(c.base, EVLOOP_ONCE);	/* the end of the gap */
 	ck_assert_int_eq(shapelog_unsynced(c.sl), 0);
 	ck_assert_int_eq(c.ack_pending, 0);
-	begin(3, 300);
-	insert(0, "3");
-	commit(3);
+	one_tx(3, "3", BACKLOG_TS);
+	flush();
+	ck_assert_int_eq(c.ack_pending, 0);	/* 50 ms later: not busy */
+	one_tx(4, "4", BACKLOG_TS);
 	flush();
 	ck_assert_int_eq(c.ack_pending, 1);
 	cons_stream_stop(&c);
 	ck_assert_int_eq(shapelog_unsynced(c.sl), 0);
 	ck_assert_int_eq(c.ack_pending, 0);
+}
+END_TEST
+
+/* The 5 ms batch bound counts from the first unpublished commit, not from
+ * the first unacknowledged one: the next transaction of a backlog does
+ * not end a sync's wait, nor publish alone. */
+START_TEST(deferred_sync_keeps_batches)
+{
+	relation();
+	one_tx(1, "1", BACKLOG_TS);
+	flush();
+	one_tx(2, "2", BACKLOG_TS);
+	flush();
+	ck_assert_int_eq(c.ack_pending, 1);	/* the sync waits */
+	usleep(10 * 1000);
+	begin(3, 300);
+	ck_assert_int_eq(c.ack_pending, 1);	/* still waits */
+	ck_assert_int_eq(shapelog_unsynced(c.sl), 1);
+	insert(0, "3");
+	commit_at(3, BACKLOG_TS);
+	one_tx(4, "4", BACKLOG_TS);
+	ck_assert_uint_eq(shapelog_state(c.sl)->log_entries, 2);
+	flush();			/* 3 and 4 in one publish */
+	ck_assert_uint_eq(shapelog_state(c.sl)->log_entries, 4);
 }
 END_TEST
 
@@ -337,11 +394,10 @@ close_frame(struct chan *ch, int error, void *arg)
 	(void)ch; (void)error; (void)arg;
 }
 
-/* A transaction committed long ago (a backlog) pauses reading from the
- * collector for 20 ms after its publish; a live one does not. */
-START_TEST(hold_while_behind)
+/* c.coll and its peer (the collector's end), connected. */
+static struct chan *
+connect_collector(void)
 {
-	uint64_t now_pg = now_us() - PG_EPOCH_OFFSET_US;
 	struct chan *peer;
 	int sv[2];
 
@@ -350,27 +406,56 @@ START_TEST(hold_while_behind)
 	    close_frame, &c);
 	peer = chan_new(c.base, sv[1], "collector", 1 << 20, count_frame,
 	    close_frame, NULL);
+	while (chan_queued(peer) > 0 || chan_queued(c.coll) > 0)
+		event_base_loop(c.base, EVLOOP_ONCE);	/* HELLOs out */
+	while (chan_input_pending(c.coll))
+		event_base_loop(c.base, EVLOOP_NONBLOCK);
+	return peer;
+}
+
+/* Catching up with nothing more to read: no read for 20 ms after the
+ * publish; the peer's frames wait until the hold is over. */
+START_TEST(hold_while_catching_up)
+{
+	struct chan *peer = connect_collector();
+
 	relation();
-	begin(1, 100);
-	insert(0, "1");
-	commit_at(1, now_pg);
+	one_tx(1, "1", BACKLOG_TS);
 	flush();
-	ck_assert(!evtimer_pending(c.hold_tmr, NULL));
-	begin(2, 200);
-	insert(0, "2");
-	commit_at(2, now_pg - 5 * 1000000);	/* 5 s behind */
+	ck_assert(!evtimer_pending(c.hold_tmr, NULL));	/* not busy yet */
+	one_tx(2, "2", BACKLOG_TS);
 	flush();
 	ck_assert_uint_eq(shapelog_state(c.sl)->log_entries, 2);
 	ck_assert(evtimer_pending(c.hold_tmr, NULL));
-	/* held: the peer's frames wait until the hold is over */
 	frames_seen = 0;
 	ck_assert_int_eq(chan_send(peer, MSG_STATS, 0, NULL, 0, -1), 0);
 	while (evtimer_pending(c.hold_tmr, NULL)) {
 		event_base_loop(c.base, EVLOOP_ONCE);
 		ck_assert_int_eq(frames_seen, 0);
 	}
-	while (frames_seen < 1)		/* HELLOs are not passed on */
+	while (frames_seen < 1)
 		event_base_loop(c.base, EVLOOP_ONCE);
+	chan_free(peer);
+}
+END_TEST
+
+/* No hold while frames wait to be read (the consumer is the bottleneck:
+ * holding would only slow it), nor for a live stream. */
+START_TEST(no_hold_with_input_or_live)
+{
+	struct chan *peer = connect_collector();
+
+	relation();
+	one_tx(1, "1", BACKLOG_TS);
+	flush();
+	ck_assert_int_eq(chan_send(peer, MSG_STATS, 0, NULL, 0, -1), 0);
+	chan_push(peer);
+	one_tx(2, "2", BACKLOG_TS);
+	cons_stream_flush(&c, 0);	/* the frame is in the socket */
+	ck_assert(!evtimer_pending(c.hold_tmr, NULL));
+	one_tx(3, "3", pg_now());
+	flush();
+	ck_assert(!evtimer_pending(c.hold_tmr, NULL));
 	chan_free(peer);
 }
 END_TEST
@@ -385,8 +470,11 @@ consumer_suite(void)
 	tcase_add_test(tc, truncate_drops_held_change);
 	tcase_add_test(tc, truncate_rolls_back_appended);
 	tcase_add_test(tc, no_truncate_keeps_all);
-	tcase_add_test(tc, sync_waits_for_the_gap);
-	tcase_add_test(tc, hold_while_behind);
+	tcase_add_test(tc, live_syncs_at_once);
+	tcase_add_test(tc, catch_up_groups_syncs);
+	tcase_add_test(tc, deferred_sync_keeps_batches);
+	tcase_add_test(tc, hold_while_catching_up);
+	tcase_add_test(tc, no_hold_with_input_or_live);
 	suite_add_tcase(s, tc);
 	return s;
 }
