@@ -224,6 +224,15 @@ now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+int
+backoff_step(int *cur, int min, int max)
+{
+	int d = *cur < min ? min : *cur;
+
+	*cur = d > max / 2 ? max : d * 2;
+	return d;
+}
+
 uint64_t
 mono_ms(void)
 {

@@ -42,6 +42,9 @@ void sbuf_add_sql_ident(struct sbuf *, const char *s);
 
 uint64_t now_us(void);		/* wall clock, microseconds since the epoch */
 uint64_t mono_ms(void);		/* monotonic clock, milliseconds */
+/* The next delay of a retry that starts at min ms and doubles up to max;
+ * *cur is the state (0: start again at min). */
+int backoff_step(int *cur, int min, int max);
 int fd_nonblock(int fd) WUR;
 int fd_cloexec(int fd) WUR;
 int mkdir_p(const char *path, int mode) WUR;

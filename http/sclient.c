@@ -31,6 +31,7 @@
 static struct event_base *sc_base;
 static struct chan *sc_chan;
 static struct event *sc_retry_ev;
+static int sc_retry_ms;		/* backoff_step state */
 static struct hreq_list sc_pending = TAILQ_HEAD_INITIALIZER(sc_pending);
 static uint32_t sc_next_id;
 static char *sc_path;
@@ -364,7 +365,9 @@ sc_frame(struct chan *c, struct frame *f, void *arg UNUSED)
 static void
 sc_schedule(void)
 {
-	struct timeval tv = { 0, SCLIENT_RETRY_MS * 1000 };
+	int ms = backoff_step(&sc_retry_ms, SCLIENT_RETRY_MIN_MS,
+	    SCLIENT_RETRY_MS);
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	evtimer_add(sc_retry_ev, &tv);
 }
@@ -403,6 +406,7 @@ sc_connect(evutil_socket_t fd0 UNUSED, short what UNUSED, void *arg UNUSED)
 		return;
 	}
 	log_info("connected to shapecache");
+	sc_retry_ms = 0;
 	TAILQ_FOREACH(r, &sc_pending, link)
 		sc_send(r);
 }

@@ -11,7 +11,8 @@
 
 #include "hreq.h"
 
-#define SCLIENT_RETRY_MS	200
+#define SCLIENT_RETRY_MIN_MS	5	/* doubling: it is starting */
+#define SCLIENT_RETRY_MS	50
 #define SCLIENT_DOWN_MS		5000
 #define SCLIENT_REPLY_MS	30000
 

@@ -32,7 +32,8 @@
 #include "roles.h"
 #include "walstream.h"
 
-#define REPL_COLLECTOR_RETRY_MS	200
+#define REPL_COLLECTOR_RETRY_MIN_MS 5	/* doubling: it is starting */
+#define REPL_COLLECTOR_RETRY_MS	50
 #define REPL_BACKOFF_MIN_MS	1000
 #define REPL_BACKOFF_MAX_MS	30000
 #define REPL_STABLE_MS		30000	/* a stream this old resets backoff */
@@ -44,6 +45,7 @@ struct repl {
 	struct chan		*coll;		/* NULL while reconnecting */
 	struct walstream	*ws;
 	struct event		*coll_timer;	/* collector reconnect */
+	int			 coll_retry_ms;	/* backoff_step state */
 	struct event		*pg_timer;	/* stream restart */
 	int			 backoff_ms;
 	int			 ready;
@@ -51,6 +53,7 @@ struct repl {
 };
 
 static void repl_coll_connect(struct repl *);
+static void repl_coll_retry(struct repl *);
 
 /* For /metrics (proc_stats_publish): frames forwarded to the collector. */
 static uint64_t repl_changes, repl_xacts;
@@ -243,7 +246,7 @@ repl_on_coll_close(struct chan *c, int error, void *arg)
 	chan_free(c);
 	r->coll = NULL;
 	repl_stream_drop(r);
-	repl_timer_ms(r->coll_timer, REPL_COLLECTOR_RETRY_MS);
+	repl_coll_retry(r);
 }
 
 static void
@@ -255,6 +258,13 @@ repl_on_coll_wm(struct chan *c UNUSED, int above, void *arg)
 }
 
 static void
+repl_coll_retry(struct repl *r)
+{
+	repl_timer_ms(r->coll_timer, backoff_step(&r->coll_retry_ms,
+	    REPL_COLLECTOR_RETRY_MIN_MS, REPL_COLLECTOR_RETRY_MS));
+}
+
+static void
 repl_coll_connect(struct repl *r)
 {
 	char *path = config_sock_path("collector");
@@ -263,7 +273,7 @@ repl_coll_connect(struct repl *r)
 	if (fd == -1) {
 		log_debug("collector not there yet (%s)", path);
 		free(path);
-		repl_timer_ms(r->coll_timer, REPL_COLLECTOR_RETRY_MS);
+		repl_coll_retry(r);
 		return;
 	}
 	free(path);
@@ -271,12 +281,13 @@ repl_coll_connect(struct repl *r)
 	    repl_on_coll_frame, repl_on_coll_close, r);
 	if (r->coll == NULL) {
 		log_warn("collector channel");
-		repl_timer_ms(r->coll_timer, REPL_COLLECTOR_RETRY_MS);
+		repl_coll_retry(r);
 		return;
 	}
 	chan_set_watermark(r->coll, CHAN_HIGH_WATERMARK, repl_on_coll_wm);
 	walstream_pause(r->ws, 0);
 	log_info("connected to the collector");
+	r->coll_retry_ms = 0;
 	r->backoff_ms = REPL_BACKOFF_MIN_MS;
 	repl_stream_start(r);
 }

@@ -160,6 +160,21 @@ START_TEST(test_dirs)
 }
 END_TEST
 
+START_TEST(test_backoff_step)
+{
+	int cur = 0, i;
+	const int want[] = { 5, 10, 20, 40, 80, 160, 200, 200 };
+
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(backoff_step(&cur, 5, 200), want[i]);
+	cur = 0;			/* connected: start again */
+	ck_assert_int_eq(backoff_step(&cur, 5, 200), 5);
+	cur = 0;
+	ck_assert_int_eq(backoff_step(&cur, 200, 200), 200);
+	ck_assert_int_eq(backoff_step(&cur, 200, 200), 200);
+}
+END_TEST
+
 START_TEST(test_xasprintf)
 {
 	char *s = xasprintf("%s=%d", "n", -3);
@@ -184,6 +199,7 @@ util_suite(void)
 	tcase_add_test(tc, test_proc_title);
 	tcase_add_test(tc, test_dirs);
 	tcase_add_test(tc, test_xasprintf);
+	tcase_add_test(tc, test_backoff_step);
 	suite_add_tcase(s, tc);
 	return s;
 }
