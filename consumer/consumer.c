@@ -51,8 +51,8 @@ cons_fail(struct consumer *c, const char *why)
 	exit(1);
 }
 
-static void
-arm_ms(struct event *ev, unsigned ms)
+void
+cons_arm_ms(struct event *ev, unsigned ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
@@ -108,7 +108,7 @@ http_closed(struct chan *ch, int error, void *arg)
 	chan_free(ch);
 	c->http = NULL;
 	if (c->http_tmr != NULL)	/* else: before make_events */
-		arm_ms(c->http_tmr, HTTP_RETRY_MS);
+		cons_arm_ms(c->http_tmr, HTTP_RETRY_MS);
 }
 
 int
@@ -139,7 +139,7 @@ http_try(evutil_socket_t s, short ev, void *arg)
 
 	(void)s; (void)ev;
 	if (cons_http_connect(c) == -1)
-		arm_ms(c->http_tmr, HTTP_RETRY_MS);
+		cons_arm_ms(c->http_tmr, HTTP_RETRY_MS);
 }
 
 /* ---- meta.db ----
@@ -333,13 +333,13 @@ coll_closed(struct chan *ch, int error, void *arg)
 	log_warnx("collector channel closed (%d): waiting for the root", error);
 	if ((ev = evtimer_new(c->base, coll_lost, c)) == NULL)
 		cons_fail(c, "lost the collector");
-	arm_ms(ev, COLL_LOST_MS);
+	cons_arm_ms(ev, COLL_LOST_MS);
 }
 
 void
 cons_coll_connect(struct consumer *c)
 {
-	arm_ms(c->coll_tmr, 0);
+	cons_arm_ms(c->coll_tmr, 0);
 }
 
 static void
@@ -355,7 +355,7 @@ coll_try(evutil_socket_t s, short ev, void *arg)
 	free(path);
 	if (fd == -1 || (c->coll = chan_new(c->base, fd, "consumer",
 	    FRAME_MAX_DEFAULT, coll_frame, coll_closed, c)) == NULL) {
-		arm_ms(c->coll_tmr, COLL_RETRY_MS);
+		cons_arm_ms(c->coll_tmr, COLL_RETRY_MS);
 		return;
 	}
 	mbuf_init(&mb);
@@ -528,8 +528,8 @@ make_events(struct consumer *c)
 	if (c->flush_ev == NULL || c->hold_tmr == NULL || c->coll_tmr == NULL ||
 	    c->http_tmr == NULL)
 		fatalx("event_new");
-	arm_ms(c->coll_tmr, 0);
-	arm_ms(c->http_tmr, 0);
+	cons_arm_ms(c->coll_tmr, 0);
+	cons_arm_ms(c->http_tmr, 0);
 }
 
 int

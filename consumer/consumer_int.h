@@ -191,6 +191,8 @@ void cons_stream_frame(struct consumer *, uint16_t type, const uint8_t *,
  * entries (then its COMMIT does it).  A consumer catching up on a backlog
  * defers the sync (c->flush_ev fires for it) unless force is set. */
 void cons_stream_flush(struct consumer *, int force);
+/* evtimer_add in ms. */
+void cons_arm_ms(struct event *, unsigned ms);
 /* c->hold_tmr: reads from the collector again after a hold. */
 void cons_stream_unhold(struct consumer *);
 /* SIGTERM: keep what is complete, drop the rest, never ack a partial txn. */

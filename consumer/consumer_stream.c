@@ -380,22 +380,19 @@ static int
 catching_up(struct consumer *c)
 {
 	uint64_t now = mono_ms(), prev = c->published_ms;
-	uint64_t now_pg = now_us() - PG_EPOCH_OFFSET_US;
 
 	c->published_ms = now;
 	return c->last_commit_ts != 0 && now - prev < BUSY_MS &&
-	    now_pg >= c->last_commit_ts + BEHIND_MS * 1000;
+	    pgoutput_pg_now() >= c->last_commit_ts + BEHIND_MS * 1000;
 }
 
 static void
 hold_reads(struct consumer *c)
 {
-	struct timeval tv = { 0, HOLD_MS * 1000 };
-
 	if (c->coll == NULL || chan_input_pending(c->coll))
 		return;
 	chan_pause_read(c->coll, 1);
-	evtimer_add(c->hold_tmr, &tv);
+	cons_arm_ms(c->hold_tmr, HOLD_MS);
 }
 
 /* 1 if the sync must wait (flush_ev is armed for the end of the gap). */
@@ -403,13 +400,10 @@ static int
 sync_later(struct consumer *c)
 {
 	uint64_t since = mono_ms() - c->synced_ms;
-	struct timeval tv;
 
 	if (since >= SYNC_GAP_MS)
 		return 0;
-	tv.tv_sec = 0;
-	tv.tv_usec = (long)(SYNC_GAP_MS - since) * 1000;
-	event_add(c->flush_ev, &tv);
+	cons_arm_ms(c->flush_ev, (unsigned)(SYNC_GAP_MS - since));
 	return 1;
 }
 

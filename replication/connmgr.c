@@ -167,13 +167,13 @@ cm_error(struct connmgr *cm, const char *fmt, ...)
 static void
 cm_conn_failed(struct connmgr *cm, const char *during, const char *err)
 {
+	int ms = backoff_step(&cm->backoff_ms, CM_BACKOFF_MIN_MS,
+	    CM_BACKOFF_MAX_MS);
+
 	log_warnx("Postgres connection failed (%s): %s; retrying in %d s",
-	    during, err, cm->backoff_ms / 1000);
+	    during, err, ms / 1000);
 	cm_state(cm, "connecting", err);
-	cm_retry_in(cm, cm->backoff_ms);
-	cm->backoff_ms *= 2;
-	if (cm->backoff_ms > CM_BACKOFF_MAX_MS)
-		cm->backoff_ms = CM_BACKOFF_MAX_MS;
+	cm_retry_in(cm, ms);
 }
 
 static const char *

@@ -173,12 +173,10 @@ repl_on_broken(const char *why, const char *sqlstate, void *arg)
 		log_debug("replication: %s; retrying", why);
 		delay = REPL_SLOT_BUSY_MS;
 	} else {
+		delay = backoff_step(&r->backoff_ms, REPL_BACKOFF_MIN_MS,
+		    REPL_BACKOFF_MAX_MS);
 		log_warnx("replication stream: %s; retrying in %d s", why,
-		    r->backoff_ms / 1000);
-		delay = r->backoff_ms;
-		r->backoff_ms *= 2;
-		if (r->backoff_ms > REPL_BACKOFF_MAX_MS)
-			r->backoff_ms = REPL_BACKOFF_MAX_MS;
+		    delay / 1000);
 	}
 	repl_timer_ms(r->pg_timer, delay);
 }

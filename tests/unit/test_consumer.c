@@ -289,13 +289,7 @@ START_TEST(no_truncate_keeps_all)
 }
 END_TEST
 
-static uint64_t
-pg_now(void)
-{
-	return now_us() - PG_EPOCH_OFFSET_US;
-}
-
-#define BACKLOG_TS	(pg_now() - 5 * 1000000)	/* committed 5 s ago */
+#define BACKLOG_TS	(pgoutput_pg_now() - 5 * 1000000)	/* committed 5 s ago */
 
 /* Transaction seq (LSN seq * 100) inserting one row, committed at ts. */
 static void
@@ -316,7 +310,7 @@ START_TEST(live_syncs_at_once)
 	for (seq = 1; seq <= 3; seq++) {
 		char id[2] = { (char)('0' + seq), '\0' };
 
-		one_tx(seq, id, pg_now());
+		one_tx(seq, id, pgoutput_pg_now());
 		flush();
 		ck_assert_int_eq(shapelog_unsynced(c.sl), 0);
 		ck_assert_int_eq(c.ack_pending, 0);
@@ -453,7 +447,7 @@ START_TEST(no_hold_with_input_or_live)
 	one_tx(2, "2", BACKLOG_TS);
 	cons_stream_flush(&c, 0);	/* the frame is in the socket */
 	ck_assert(!evtimer_pending(c.hold_tmr, NULL));
-	one_tx(3, "3", pg_now());
+	one_tx(3, "3", pgoutput_pg_now());
 	flush();
 	ck_assert(!evtimer_pending(c.hold_tmr, NULL));
 	chan_free(peer);
