@@ -13,15 +13,20 @@
 #include "catalog.h"
 #include "log.h"
 
-static const char catalog_sql_ident[] = "SELECT parse_ident($1)::text[]";
-
-static const char catalog_sql_rel[] =
-    "SELECT c.oid, c.relkind, c.relreplident FROM pg_class c "
-    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = $1 AND c.relname = $2";
-
-static const char catalog_sql_cols[] =
-    "SELECT a.attname, "
+/*
+ * Everything a shape request needs to know about its table, in one round
+ * trip: the name split by parse_ident (an unqualified name is in
+ * "public"), the relation, whether it is in the publication ($2) already,
+ * and one row per column (none: a.attname is NULL).  Prepared once per connection (catalog_prepare): planning these
+ * joins costs ~1.5 ms of Postgres CPU, executing the plan ~0.1 ms, and
+ * shapecache answers one request at a time.
+ */
+#define CATALOG_STMT	"electricd_catalog_table"
+static const char catalog_sql_table[] =
+    "SELECT x.parts, c.oid, c.relkind, c.relreplident, "
+    " EXISTS (SELECT 1 FROM pg_publication_rel pr JOIN pg_publication p "
+    "   ON p.oid = pr.prpubid WHERE p.pubname = $2 AND pr.prrelid = c.oid), "
+    " a.attname, "
     " CASE WHEN t.typcategory = 'A' THEN et.typname ELSE t.typname END, "
     " CASE WHEN t.typcategory = 'A' THEN greatest(a.attndims, 1) ELSE 0 END, "
     " a.attnotnull, a.atttypmod, "
@@ -30,13 +35,26 @@ static const char catalog_sql_cols[] =
     " , a.attgenerated <> '', "
     " CASE WHEN t.typcategory = 'A' THEN et.typtype ELSE t.typtype END, "
     " bt.typname, a.atttypid "
-    "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+    "FROM (SELECT parse_ident($1)::text[] AS parts) x "
+    "LEFT JOIN pg_namespace n ON n.nspname = CASE "
+    "  WHEN cardinality(x.parts) = 2 THEN x.parts[1] ELSE 'public' END "
+    "LEFT JOIN pg_class c ON c.relnamespace = n.oid "
+    "  AND c.relname = x.parts[cardinality(x.parts)] "
+    "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+    "  AND NOT a.attisdropped "
+    "LEFT JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_type et ON et.oid = t.typelem "
     "LEFT JOIN pg_type bt ON bt.oid = CASE WHEN t.typcategory = 'A' "
     "  THEN et.typbasetype ELSE t.typbasetype END "
-    "LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
-    "WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped "
+    "LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary "
     "ORDER BY a.attnum";
+
+/* The fields of catalog_sql_table's rows: the relation's, then the column's. */
+enum {
+	CT_PARTS, CT_OID, CT_RELKIND, CT_REPLIDENT, CT_PUBLISHED,
+	CT_NAME, CT_TYPE, CT_DIMS, CT_NOTNULL, CT_TYPMOD, CT_PKPOS,
+	CT_GENERATED, CT_TYPTYPE, CT_BASE, CT_TYPOID
+};
 
 static PGresult *
 catalog_query(PGconn *pg, const char *sql, int n, const char *const *params)
@@ -87,26 +105,16 @@ catalog_not_found(const char *schema, const char *table)
 	    schema, table);
 }
 
-/* Resolves the name to (schema, table) and relation facts. */
+/* The name and relation facts from row 0 of catalog_sql_table. */
 static enum catalog_result
-catalog_resolve(PGconn *pg, const char *param, struct catalog_table *t, char **err)
+catalog_resolve(PGresult *r, const char *param, struct catalog_table *t,
+    char **err)
 {
-	const char *params[2];
 	char *parts[3] = { NULL, NULL, NULL };
-	PGresult *r;
 	int n, i;
 	enum catalog_result rc = CATALOG_OK;
 
-	params[0] = param;
-	r = catalog_query(pg, catalog_sql_ident, 1, params);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		*err = xasprintf("Invalid relation identifier: %s", param);
-		rc = PQstatus(pg) == CONNECTION_OK ? CATALOG_INVALID : CATALOG_DB_ERROR;
-		PQclear(r);
-		return rc;
-	}
-	n = catalog_split_ident(PQgetvalue(r, 0, 0), parts);
-	PQclear(r);
+	n = catalog_split_ident(PQgetvalue(r, 0, CT_PARTS), parts);
 	if (n < 1 || n > 2) {
 		*err = xasprintf("Invalid relation identifier, too many delimiters: %s",
 		    param);
@@ -114,27 +122,19 @@ catalog_resolve(PGconn *pg, const char *param, struct catalog_table *t, char **e
 	} else {
 		t->schema = n == 2 ? xstrdup(parts[0]) : xstrdup("public");
 		t->table = xstrdup(parts[n - 1]);
+		if (PQgetisnull(r, 0, CT_OID) ||
+		    strchr("rp", PQgetvalue(r, 0, CT_RELKIND)[0]) == NULL) {
+			*err = catalog_not_found(t->schema, t->table);
+			rc = CATALOG_INVALID;
+		} else {
+			t->relid = (uint32_t)strtoul(PQgetvalue(r, 0, CT_OID),
+			    NULL, 10);
+			t->replident = PQgetvalue(r, 0, CT_REPLIDENT)[0];
+			t->published = PQgetvalue(r, 0, CT_PUBLISHED)[0] == 't';
+		}
 	}
 	for (i = 0; i < 3; i++)
 		free(parts[i]);
-	if (rc != CATALOG_OK)
-		return rc;
-	params[0] = t->schema;
-	params[1] = t->table;
-	r = catalog_query(pg, catalog_sql_rel, 2, params);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		*err = xasprintf("catalog: %s", PQerrorMessage(pg));
-		PQclear(r);
-		return CATALOG_DB_ERROR;
-	}
-	if (PQntuples(r) == 0 || strchr("rp", PQgetvalue(r, 0, 1)[0]) == NULL) {
-		*err = catalog_not_found(t->schema, t->table);
-		rc = CATALOG_INVALID;
-	} else {
-		t->relid = (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
-		t->replident = PQgetvalue(r, 0, 2)[0];
-	}
-	PQclear(r);
 	return rc;
 }
 
@@ -202,11 +202,12 @@ catalog_modifiers(json_t *o, const char *type, int typmod)
 static void
 catalog_column(PGresult *r, int row, json_t *cols, json_t *schema, struct sbuf *pk)
 {
-	const char *name = PQgetvalue(r, row, 0), *type = PQgetvalue(r, row, 1);
-	int dims = atoi(PQgetvalue(r, row, 2));
-	int notnull = PQgetvalue(r, row, 3)[0] == 't';
-	int typmod = atoi(PQgetvalue(r, row, 4));
-	int pkpos = atoi(PQgetvalue(r, row, 5)) - 1;
+	const char *name = PQgetvalue(r, row, CT_NAME);
+	const char *type = PQgetvalue(r, row, CT_TYPE);
+	int dims = atoi(PQgetvalue(r, row, CT_DIMS));
+	int notnull = PQgetvalue(r, row, CT_NOTNULL)[0] == 't';
+	int typmod = atoi(PQgetvalue(r, row, CT_TYPMOD));
+	int pkpos = atoi(PQgetvalue(r, row, CT_PKPOS)) - 1;
 	json_t *o = json_pack("{s:s}", "type", type), *c;
 
 	if (dims > 0)
@@ -218,15 +219,16 @@ catalog_column(PGresult *r, int row, json_t *cols, json_t *schema, struct sbuf *
 	catalog_modifiers(o, type, typmod);
 	json_object_set_new(schema, name, o);
 	c = json_pack("{s:s,s:s,s:i,s:b}", "name", name, "type", type, "pk",
-	    pkpos, "generated", PQgetvalue(r, row, 6)[0] == 't');
+	    pkpos, "generated", PQgetvalue(r, row, CT_GENERATED)[0] == 't');
 	if (dims > 0)
 		json_object_set_new(c, "dims", json_integer(dims));
-	if (PQgetvalue(r, row, 7)[0] == 'e')
+	if (PQgetvalue(r, row, CT_TYPTYPE)[0] == 'e')
 		json_object_set_new(c, "enum", json_true());
-	if (!PQgetisnull(r, row, 8))	/* a domain: its base type */
-		json_object_set_new(c, "base", json_string(PQgetvalue(r, row, 8)));
+	if (!PQgetisnull(r, row, CT_BASE))	/* a domain: its base type */
+		json_object_set_new(c, "base",
+		    json_string(PQgetvalue(r, row, CT_BASE)));
 	json_object_set_new(c, "typoid", json_integer(atoll(PQgetvalue(r, row,
-	    9))));
+	    CT_TYPOID))));
 	json_array_append_new(cols, c);
 	if (pkpos >= 0) {
 		if (pk->len > 0)
@@ -235,34 +237,63 @@ catalog_column(PGresult *r, int row, json_t *cols, json_t *schema, struct sbuf *
 	}
 }
 
-enum catalog_result
-catalog_lookup(struct pg_conn *pg, const char *param, struct catalog_table *t,
-    char **err)
+int
+catalog_prepare(struct pg_conn *pg, char **err)
 {
+	PGresult *r = PQprepare(pg, CATALOG_STMT, catalog_sql_table, 2, NULL);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+
+	if (rc == -1)
+		*err = xasprintf("prepare: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	return rc;
+}
+
+/* A failed lookup: parse_ident's complaint (SQLSTATE class 22) is the
+ * user's; anything else is the database's. */
+static enum catalog_result
+catalog_failed(PGconn *pg, PGresult *r, const char *param, char **err)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	if (PQstatus(pg) == CONNECTION_OK && state != NULL &&
+	    strncmp(state, "22", 2) == 0) {
+		*err = xasprintf("Invalid relation identifier: %s", param);
+		return CATALOG_INVALID;
+	}
+	*err = xasprintf("catalog: %s", PQresultErrorMessage(r));
+	return CATALOG_DB_ERROR;
+}
+
+enum catalog_result
+catalog_lookup(struct pg_conn *pg, const char *publication, const char *param,
+    struct catalog_table *t, char **err)
+{
+	const char *params[2] = { param, publication };
 	enum catalog_result rc;
-	char relid[16];
-	const char *params[1] = { relid };
 	json_t *cols, *schema;
 	struct sbuf pk;
 	PGresult *r;
 	int i;
 
 	memset(t, 0, sizeof(*t));
-	if ((rc = catalog_resolve(pg, param, t, err)) != CATALOG_OK)
-		return rc;
-	snprintf(relid, sizeof(relid), "%u", t->relid);
-	r = catalog_query(pg, catalog_sql_cols, 1, params);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		*err = xasprintf("columns: %s", PQerrorMessage(pg));
+	r = PQexecPrepared(pg, CATALOG_STMT, 2, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+		rc = catalog_failed(pg, r, param, err);
+	else
+		rc = catalog_resolve(r, param, t, err);
+	if (rc != CATALOG_OK) {
 		PQclear(r);
-		return CATALOG_DB_ERROR;
+		catalog_table_free(t);
+		return rc;
 	}
 	cols = json_array();
 	schema = json_object();
 	sbuf_init(&pk);
 	sbuf_add(&pk, "", 0);
 	for (i = 0; i < PQntuples(r); i++)
-		catalog_column(r, i, cols, schema, &pk);
+		if (!PQgetisnull(r, i, CT_NAME))
+			catalog_column(r, i, cols, schema, &pk);
 	PQclear(r);
 	t->columns = json_dumps(cols, JSON_COMPACT);
 	t->electric_schema = json_dumps(schema, JSON_COMPACT | JSON_SORT_KEYS);
@@ -319,6 +350,8 @@ catalog_publish(struct pg_conn *pg, const char *publication,
 	char *pub, *sch, *tab, *lit, *sql;
 	int rc = 0;
 
+	if (t->published && t->replident == 'f')
+		return 0;	/* as of this request's lookup */
 	pub = PQescapeIdentifier(pg, publication, strlen(publication));
 	sch = PQescapeIdentifier(pg, t->schema, strlen(t->schema));
 	tab = PQescapeIdentifier(pg, t->table, strlen(t->table));

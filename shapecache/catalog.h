@@ -19,6 +19,7 @@ struct catalog_table {
 	char		*schema;
 	char		*table;
 	char		 replident;
+	int		 published;	/* in the publication already */
 	char		*columns;	/* JSON for meta.columns */
 	char		*electric_schema;
 	char		*pk;		/* comma list of PK column names, for identity */
@@ -26,10 +27,13 @@ struct catalog_table {
 
 enum catalog_result { CATALOG_OK, CATALOG_INVALID, CATALOG_DB_ERROR };
 
-/* On CATALOG_INVALID *err is the user-facing message; on DB_ERROR a log
- * line.  *err is malloc'd. */
-enum catalog_result catalog_lookup(struct pg_conn *, const char *table_param,
-    struct catalog_table *, char **err);
+/* Prepares catalog_lookup's statement on a new connection: 0, or -1 with
+ * *err (malloc'd) set. */
+int catalog_prepare(struct pg_conn *, char **err) WUR;
+/* One round trip.  On CATALOG_INVALID *err is the user-facing message; on
+ * DB_ERROR a log line.  *err is malloc'd; t is filled only on CATALOG_OK. */
+enum catalog_result catalog_lookup(struct pg_conn *, const char *publication,
+    const char *table_param, struct catalog_table *, char **err);
 void catalog_table_free(struct catalog_table *);
 /* For each relid, the table's current "schema\0table" (two NUL-terminated
  * strings, malloc'd) or NULL if no such table exists any more.  0 or -1
@@ -37,7 +41,8 @@ void catalog_table_free(struct catalog_table *);
 int catalog_relations(struct pg_conn *, const uint32_t *relids, size_t n,
     char **names) WUR;
 /* Adds the table to the publication and sets REPLICA IDENTITY FULL if
- * needed.  0 or -1 (*err malloc'd). */
+ * needed (nothing to do when catalog_lookup found both done).  0 or -1
+ * (*err malloc'd). */
 int catalog_publish(struct pg_conn *, const char *publication,
     const struct catalog_table *, char **err) WUR;
 

@@ -90,6 +90,7 @@ sc_pg_conn(void)
 	    "application_name", "options", NULL };
 	const char *vals[] = { cfg.database_url, "5", "electricd_shapecache",
 	    "-c lock_timeout=2000 -c statement_timeout=10000", NULL };
+	char *err;
 
 	if (sc_pg != NULL && PQstatus(sc_pg) == CONNECTION_OK)
 		return sc_pg;
@@ -98,6 +99,11 @@ sc_pg_conn(void)
 	sc_pg = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(sc_pg) != CONNECTION_OK) {
 		log_warnx("cannot connect to Postgres: %s", PQerrorMessage(sc_pg));
+		PQfinish(sc_pg);
+		sc_pg = NULL;
+	} else if (catalog_prepare(sc_pg, &err) == -1) {
+		log_warnx("catalog: %s", err);
+		free(err);
 		PQfinish(sc_pg);
 		sc_pg = NULL;
 	}
@@ -250,14 +256,16 @@ sc_resolve_catalog(const struct shape_req *q, const char *key,
 		    "shape. Please try again later.");
 		return;
 	}
-	r = catalog_lookup(sc_pg, param, &t, &a->error);
+	r = catalog_lookup(sc_pg, cfg.publication, param, &t,
+	    &a->error);
 	if (r == CATALOG_DB_ERROR && PQstatus(sc_pg) != CONNECTION_OK &&
 	    sc_pg_conn() != NULL) {
 		/* The idle connection had died (e.g. Postgres restarted):
 		 * one retry on a new one. */
 		free(a->error);
 		a->error = NULL;
-		r = catalog_lookup(sc_pg, param, &t, &a->error);
+		r = catalog_lookup(sc_pg, cfg.publication, param, &t,
+		    &a->error);
 	}
 	switch (r) {
 	case CATALOG_INVALID:
