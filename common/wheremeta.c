@@ -18,8 +18,8 @@ keep(struct wheremeta_cols *c, size_t *n, const char *s)
 	return c->strs[*n - 1];
 }
 
-int
-wheremeta_cols(const char *columns_json, struct wheremeta_cols *c)
+static int
+wheremeta_cols_parse(const char *columns_json, struct wheremeta_cols *c)
 {
 	json_t *root = json_loads(columns_json, 0, NULL), *o, *base;
 	size_t i, ns = 0;
@@ -44,6 +44,45 @@ wheremeta_cols(const char *columns_json, struct wheremeta_cols *c)
 		c->cols[i].is_enum = json_is_true(json_object_get(o, "enum"));
 	}
 	json_decref(root);
+	return 0;
+}
+
+static void
+wheremeta_cols_copy(const struct wheremeta_cols *from, struct wheremeta_cols *c)
+{
+	size_t i, ns = 0;
+
+	c->ncols = from->ncols;
+	c->cols = xcalloc(c->ncols ? c->ncols : 1, sizeof(*c->cols));
+	c->strs = xcalloc(2 * c->ncols + 1, sizeof(char *));
+	for (i = 0; i < c->ncols; i++) {
+		c->cols[i] = from->cols[i];
+		c->cols[i].name = keep(c, &ns, from->cols[i].name);
+		c->cols[i].type = keep(c, &ns, from->cols[i].type);
+	}
+}
+
+/* The last list parsed is kept: a process compiling the stored WHEREs of
+ * many shapes (the collector at start: 10,000 of one table) meets the
+ * same columns JSON again and again, and parsing it was a third of that
+ * work. */
+int
+wheremeta_cols(const char *columns_json, struct wheremeta_cols *c)
+{
+	static char *last_json;
+	static struct wheremeta_cols last;
+
+	if (last_json != NULL && columns_json != NULL &&
+	    strcmp(last_json, columns_json) == 0) {
+		wheremeta_cols_copy(&last, c);
+		return 0;
+	}
+	if (wheremeta_cols_parse(columns_json, c) == -1)
+		return -1;
+	free(last_json);
+	wheremeta_cols_free(&last);
+	last_json = xstrdup(columns_json);
+	wheremeta_cols_copy(c, &last);
 	return 0;
 }
 

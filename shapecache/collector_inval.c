@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -32,32 +33,73 @@ static struct col_sub **col_lazy;
 static size_t col_nlazy, col_lazy_done;
 static struct event *col_lazy_ev;
 
+/* What col_depends needs of meta.columns.  The last list parsed is kept:
+ * 10,000 shapes of one table share one, and parsing it for each was a
+ * large part of a restart's collector CPU. */
+struct col_colinfo {
+	char		*name;
+	long long	 typoid;
+	int		 generated;
+	int		 sel;
+};
+struct col_colset {
+	char		*json;
+	size_t		 n;
+	int		 all;		/* no column is "sel": false */
+	struct col_colinfo *v;
+};
+
+static const struct col_colset *
+col_colset(const char *columns_json)
+{
+	static struct col_colset cs;
+	json_t *cols, *c;
+	size_t i;
+
+	if (cs.json != NULL && strcmp(cs.json, columns_json) == 0)
+		return &cs;
+	for (i = 0; i < cs.n; i++)
+		free(cs.v[i].name);
+	free(cs.v);
+	free(cs.json);
+	cs.json = xstrdup(columns_json);
+	cs.all = 1;
+	cs.n = 0;
+	cols = json_loads(columns_json, 0, NULL);
+	cs.v = xcalloc(json_array_size(cols) + 1, sizeof(*cs.v));
+	json_array_foreach(cols, i, c) {
+		cs.v[i].name = xstrdup(json_string_value(json_object_get(c,
+		    "name")) ?: "");
+		cs.v[i].typoid = json_integer_value(json_object_get(c, "typoid"));
+		cs.v[i].generated = json_is_true(json_object_get(c, "generated"));
+		cs.v[i].sel = !json_is_false(json_object_get(c, "sel"));
+		cs.all &= cs.v[i].sel;
+		cs.n++;
+	}
+	json_decref(cols);
+	return &cs;
+}
+
 /* The columns a shape depends on, "name\toid\n" (see collector_int.h):
  * every published (non-generated) column of an all-column shape, else the
  * selected ones and those its WHERE references. */
 static char *
 col_depends(struct col_sub *s, const char *columns_json)
 {
-	json_t *cols = json_loads(columns_json, 0, NULL), *c;
+	const struct col_colset *cs = col_colset(columns_json);
 	struct sbuf b;
 	size_t i;
 
-	s->all_columns = 1;
-	json_array_foreach(cols, i, c)
-		if (json_is_false(json_object_get(c, "sel")))
-			s->all_columns = 0;
+	s->all_columns = cs->all;
 	sbuf_init(&b);
 	sbuf_add(&b, "", 0);
-	json_array_foreach(cols, i, c) {
-		if (json_is_true(json_object_get(c, "generated")) ||
-		    (json_is_false(json_object_get(c, "sel")) &&
+	for (i = 0; i < cs->n; i++) {
+		if (cs->v[i].generated || (!cs->v[i].sel &&
 		    !col_route_uses(s, i)))
 			continue;
-		sbuf_adds(&b, json_string_value(json_object_get(c, "name")) ?: "");
-		sbuf_addf(&b, "\t%lld\n", (long long)json_integer_value(
-		    json_object_get(c, "typoid")));
+		sbuf_adds(&b, cs->v[i].name);
+		sbuf_addf(&b, "\t%lld\n", cs->v[i].typoid);
 	}
-	json_decref(cols);
 	return b.p;
 }
 
@@ -89,6 +131,9 @@ col_identity_all(void)
 {
 	while (col_lazy_done < col_nlazy)
 		col_lazy_one(col_lazy[col_lazy_done++]);
+	if (col_nlazy > 0)
+		log_info("%zu shapes compiled (collector CPU so far: %ld ms)",
+		    col_nlazy, (long)(clock() / (CLOCKS_PER_SEC / 1000)));
 	free(col_lazy);
 	col_lazy = NULL;
 	col_nlazy = col_lazy_done = 0;

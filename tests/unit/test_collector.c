@@ -188,7 +188,9 @@ col_flushed(int cfd, uint64_t seq)
 	mbuf_free(&m);
 }
 
-/* meta.db knows shape "known" on public.known before the collector starts. */
+/* meta.db knows shape "known" on public.known (id and a generated g)
+ * and, loaded after it, "wide" on public.wide (id and x) before the
+ * collector starts. */
 static void
 col_known_shape(void)
 {
@@ -207,6 +209,15 @@ col_known_shape(void)
 	m.electric_schema = "{}";
 	m.definition = "d";
 	m.state = "active";
+	m.created_us = 1;
+	ck_assert_int_eq(meta_shape_insert(db, &m), 0);
+	m.handle = "wide";
+	m.table_name = "wide";
+	m.relid = 400;
+	m.columns = "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0},"
+	    "{\"name\":\"x\",\"type\":\"int4\",\"pk\":-1}]";
+	m.definition = "w";
+	m.created_us = 2;
 	ck_assert_int_eq(meta_shape_insert(db, &m), 0);
 	meta_close(db);
 	free(path);
@@ -526,16 +537,17 @@ START_TEST(test_relation_renamed_invalidates)
 }
 END_TEST
 
-/* known's relation with a column added (ALTER TABLE ADD COLUMN x). */
+/* A relation of id and x: known's with a column added (ALTER TABLE ADD
+ * COLUMN x), or wide's as it was. */
 static void
-col_relation_added(int rfd)
+col_relation_idx(int rfd, uint32_t relid, const char *table)
 {
 	struct mbuf m;
 
 	mbuf_init(&m);
-	mbuf_u32(&m, 300);
+	mbuf_u32(&m, relid);
 	mbuf_str(&m, "public");
-	mbuf_str(&m, "known");
+	mbuf_str(&m, table);
 	mbuf_u8(&m, 'f');
 	mbuf_u16(&m, 2);			/* id plus an added column */
 	mbuf_u8(&m, 1); mbuf_str(&m, "id"); mbuf_u32(&m, 23); mbuf_i32(&m, -1);
@@ -544,6 +556,22 @@ col_relation_added(int rfd)
 	mbuf_free(&m);
 }
 
+/* Each stored shape is checked against its own columns, however many
+ * shapes were loaded before it with other ones. */
+START_TEST(test_relation_checks_each_shapes_columns)
+{
+	int rfd, sfd;
+
+	rfd = col_connect("replication");
+	sfd = col_connect("shapecache");
+	col_send(sfd, MSG_READY, NULL);
+	col_relation_idx(rfd, 400, "wide");
+	col_expect_none(sfd, 300);
+	col_relation(rfd, 400, "wide");		/* x dropped */
+	col_expect_invalid(sfd, "wide", "columns dropped or renamed");
+}
+END_TEST
+
 START_TEST(test_relation_columns_changed_invalidates)
 {
 	int rfd, sfd;
@@ -551,7 +579,7 @@ START_TEST(test_relation_columns_changed_invalidates)
 	rfd = col_connect("replication");
 	sfd = col_connect("shapecache");
 	col_send(sfd, MSG_READY, NULL);
-	col_relation_added(rfd);
+	col_relation_idx(rfd, 300, "known");
 	col_expect_invalid(sfd, "known", "columns added, dropped or renamed");
 }
 END_TEST
@@ -572,7 +600,7 @@ START_TEST(test_invalidated_shape_gets_no_more_changes)
 	col_txn(rfd, 300, 3000);
 	col_flushed(cfd, col_recv_txn(cfd, 3000));
 	ck_assert_uint_eq(col_expect_ack(rfd), 3008);
-	col_relation_added(rfd);
+	col_relation_idx(rfd, 300, "known");
 	col_expect_invalid(sfd, "known", "columns added, dropped or renamed");
 	col_txn(rfd, 300, 4000);
 	ck_assert_uint_eq(col_expect_ack(rfd), 4008);
@@ -601,6 +629,7 @@ collector_suite(void)
 	tcase_add_test(tc, test_relation_recreated_invalidates);
 	tcase_add_test(tc, test_relation_renamed_invalidates);
 	tcase_add_test(tc, test_relation_columns_changed_invalidates);
+	tcase_add_test(tc, test_relation_checks_each_shapes_columns);
 	tcase_add_test(tc, test_invalidated_shape_gets_no_more_changes);
 	suite_add_tcase(s, tc);
 	return s;

@@ -248,6 +248,42 @@ START_TEST(test_index_equals_evaluation)
 }
 END_TEST
 
+static void
+check_cols(const char *json, const char *const *want)
+{
+	struct wheremeta_cols c;
+	size_t i;
+
+	ck_assert_int_eq(wheremeta_cols(json, &c), 0);
+	for (i = 0; want[i] != NULL; i += 2) {
+		ck_assert_uint_lt(i / 2, c.ncols);
+		ck_assert_str_eq(c.cols[i / 2].name, want[i]);
+		ck_assert_str_eq(c.cols[i / 2].type, want[i + 1]);
+	}
+	ck_assert_uint_eq(c.ncols, i / 2);
+	wheremeta_cols_free(&c);
+}
+
+/* wheremeta_cols keeps the last list it parsed: each call still gets the
+ * columns of its own JSON, in its own copy. */
+START_TEST(test_wheremeta_cols_repeated)
+{
+	static const char a[] = "[{\"name\":\"id\",\"type\":\"int8\"},"
+	    "{\"name\":\"d\",\"type\":\"mydomain\",\"base\":\"text\"}]";
+	static const char b[] = "[{\"name\":\"k\",\"type\":\"uuid\"}]";
+	static const char *const wa[] = { "id", "int8", "d", "text", NULL };
+	static const char *const wb[] = { "k", "uuid", NULL };
+	struct wheremeta_cols c;
+
+	check_cols(a, wa);
+	check_cols(a, wa);
+	check_cols(b, wb);
+	ck_assert_int_eq(wheremeta_cols("{not json", &c), -1);
+	check_cols(b, wb);
+	check_cols(a, wa);
+}
+END_TEST
+
 Suite *
 collector_route_suite(void)
 {
@@ -256,6 +292,7 @@ collector_route_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_index_equals_evaluation);
+	tcase_add_test(tc, test_wheremeta_cols_repeated);
 	suite_add_tcase(s, tc);
 	return s;
 }
