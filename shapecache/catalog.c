@@ -17,9 +17,10 @@
  * Everything a shape request needs to know about its table, in one round
  * trip: the name split by parse_ident (an unqualified name is in
  * "public"), the relation, whether it is in the publication ($2) already,
- * and one row per column (none: a.attname is NULL).  Prepared once per connection (catalog_prepare): planning these
- * joins costs ~1.5 ms of Postgres CPU, executing the plan ~0.1 ms, and
- * shapecache answers one request at a time.
+ * and one row per column (none: a.attname is NULL).  Prepared once per
+ * connection (catalog_prepare): planning these joins costs ~1.5 ms of
+ * Postgres CPU, executing the plan ~0.1 ms, and shapecache answers one
+ * request at a time.
  */
 #define CATALOG_STMT	"electricd_catalog_table"
 static const char catalog_sql_table[] =

@@ -188,37 +188,41 @@ col_flushed(int cfd, uint64_t seq)
 	mbuf_free(&m);
 }
 
-/* meta.db knows shape "known" on public.known (id and a generated g)
- * and, loaded after it, "wide" on public.wide (id and x) before the
- * collector starts. */
+/* The shapes meta.db knows before the collector starts, in load order:
+ * "known" on public.known (id and a generated g), "wide" on public.wide
+ * (id and x).  The handle is also the table name. */
+static const struct {
+	const char	*handle;
+	uint32_t	 relid;
+	const char	*columns;
+} col_stored[] = {
+	{ "known", 300, "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0},"
+	    "{\"name\":\"g\",\"type\":\"int4\",\"pk\":-1,\"generated\":true}]" },
+	{ "wide", 400, "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0},"
+	    "{\"name\":\"x\",\"type\":\"int4\",\"pk\":-1}]" },
+};
+
 static void
 col_known_shape(void)
 {
 	struct meta_shape m;
 	struct sqlite3 *db;
 	char *path = xasprintf("%s/meta.db", col_dir);
+	size_t i;
 
 	ck_assert_ptr_nonnull(db = meta_open(path));
-	memset(&m, 0, sizeof(m));
-	m.handle = "known";
-	m.schema_name = "public";
-	m.table_name = "known";
-	m.relid = 300;
-	m.columns = "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0},"
-	    "{\"name\":\"g\",\"type\":\"int4\",\"pk\":-1,\"generated\":true}]";
-	m.electric_schema = "{}";
-	m.definition = "d";
-	m.state = "active";
-	m.created_us = 1;
-	ck_assert_int_eq(meta_shape_insert(db, &m), 0);
-	m.handle = "wide";
-	m.table_name = "wide";
-	m.relid = 400;
-	m.columns = "[{\"name\":\"id\",\"type\":\"int4\",\"pk\":0},"
-	    "{\"name\":\"x\",\"type\":\"int4\",\"pk\":-1}]";
-	m.definition = "w";
-	m.created_us = 2;
-	ck_assert_int_eq(meta_shape_insert(db, &m), 0);
+	for (i = 0; i < sizeof(col_stored) / sizeof(col_stored[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		m.handle = m.table_name = m.definition =
+		    (char *)col_stored[i].handle;
+		m.schema_name = "public";
+		m.relid = col_stored[i].relid;
+		m.columns = (char *)col_stored[i].columns;
+		m.electric_schema = "{}";
+		m.state = "active";
+		m.created_us = i + 1;
+		ck_assert_int_eq(meta_shape_insert(db, &m), 0);
+	}
 	meta_close(db);
 	free(path);
 }
@@ -499,15 +503,25 @@ col_expect_invalid(int sfd, const char *handle, const char *reason)
 	free((void *)f.data);
 }
 
+/* The replication peer (returned) and shapecache, registered for
+ * invalidations (*sfd). */
+static int
+col_peers(int *sfd)
+{
+	int rfd = col_connect("replication");
+
+	*sfd = col_connect("shapecache");
+	col_send(*sfd, MSG_READY, NULL);
+	return rfd;
+}
+
 /* The same relation again (a reconnect) is not a schema change; the
  * generated column, which pgoutput does not publish, does not count. */
 START_TEST(test_relation_unchanged_keeps_shape)
 {
 	int rfd, sfd;
 
-	rfd = col_connect("replication");
-	sfd = col_connect("shapecache");
-	col_send(sfd, MSG_READY, NULL);
+	rfd = col_peers(&sfd);
 	col_relation(rfd, 300, "known");
 	col_expect_none(sfd, 300);
 }
@@ -517,9 +531,7 @@ START_TEST(test_relation_recreated_invalidates)
 {
 	int rfd, sfd;
 
-	rfd = col_connect("replication");
-	sfd = col_connect("shapecache");
-	col_send(sfd, MSG_READY, NULL);
+	rfd = col_peers(&sfd);
 	col_relation(rfd, 301, "known");	/* same name, another oid */
 	col_expect_invalid(sfd, "known", "table dropped and re-created");
 }
@@ -529,9 +541,7 @@ START_TEST(test_relation_renamed_invalidates)
 {
 	int rfd, sfd;
 
-	rfd = col_connect("replication");
-	sfd = col_connect("shapecache");
-	col_send(sfd, MSG_READY, NULL);
+	rfd = col_peers(&sfd);
 	col_relation(rfd, 300, "known_renamed");
 	col_expect_invalid(sfd, "known", "table renamed");
 }
@@ -562,9 +572,7 @@ START_TEST(test_relation_checks_each_shapes_columns)
 {
 	int rfd, sfd;
 
-	rfd = col_connect("replication");
-	sfd = col_connect("shapecache");
-	col_send(sfd, MSG_READY, NULL);
+	rfd = col_peers(&sfd);
 	col_relation_idx(rfd, 400, "wide");
 	col_expect_none(sfd, 300);
 	col_relation(rfd, 400, "wide");		/* x dropped */
@@ -576,9 +584,7 @@ START_TEST(test_relation_columns_changed_invalidates)
 {
 	int rfd, sfd;
 
-	rfd = col_connect("replication");
-	sfd = col_connect("shapecache");
-	col_send(sfd, MSG_READY, NULL);
+	rfd = col_peers(&sfd);
 	col_relation_idx(rfd, 300, "known");
 	col_expect_invalid(sfd, "known", "columns added, dropped or renamed");
 }
@@ -591,9 +597,7 @@ START_TEST(test_invalidated_shape_gets_no_more_changes)
 {
 	int rfd, sfd, cfd;
 
-	rfd = col_connect("replication");
-	sfd = col_connect("shapecache");
-	col_send(sfd, MSG_READY, NULL);
+	rfd = col_peers(&sfd);
 	cfd = col_connect("consumer");
 	col_subscribe(cfd, "known", "known");
 	col_relation(rfd, 300, "known");
