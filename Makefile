@@ -22,7 +22,7 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -Icommon -Iconsumer -Ishapecache -Isupervisor -Ireplication -Ihttp \
             $(PKG_CFLAGS) -MMD -MP
-LDFLAGS  += $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined)
+LDFLAGS  += -Wl,-z,relro,-z,now $(if $(filter 1,$(SAN)),-fsanitize=address$(,)undefined)
 ,        := ,
 
 COMMON_SRC = $(wildcard common/*.c)
