@@ -14,75 +14,94 @@
 static char *
 keep(struct wheremeta_cols *c, size_t *n, const char *s)
 {
-	c->strs[(*n)++] = xstrdup(s != NULL ? s : "");
+	c->strs[(*n)++] = xstrdup(s);
 	return c->strs[*n - 1];
 }
 
-static int
-wheremeta_cols_parse(const char *columns_json, struct wheremeta_cols *c)
-{
-	json_t *root = json_loads(columns_json, 0, NULL), *o, *base;
-	size_t i, ns = 0;
+/* The last columns JSON parsed, kept: a process compiling the stored
+ * WHEREs of many shapes (the collector at start: 10,000 of one table)
+ * meets the same list again and again, and parsing it was a third of
+ * that work. */
+static struct {
+	char			*json;
+	struct wheremeta_col	*v;
+	size_t			 n;
+	int			 ok;
+} wm_last;
 
-	memset(c, 0, sizeof(*c));
-	if (!json_is_array(root)) {
-		json_decref(root);
-		return -1;
+static void
+wm_last_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < wm_last.n; i++) {
+		free((char *)wm_last.v[i].name);
+		free((char *)wm_last.v[i].type);
 	}
-	c->ncols = json_array_size(root);
-	c->cols = xcalloc(c->ncols ? c->ncols : 1, sizeof(*c->cols));
-	c->strs = xcalloc(2 * c->ncols + 1, sizeof(char *));
-	json_array_foreach(root, i, o) {
-		base = json_object_get(o, "base");
-		c->cols[i].name = keep(c, &ns,
-		    json_string_value(json_object_get(o, "name")));
-		c->cols[i].type = keep(c, &ns, json_is_string(base) ?
-		    json_string_value(base) :
-		    json_string_value(json_object_get(o, "type")));
-		c->cols[i].dims = (int)json_integer_value(json_object_get(o,
-		    "dims"));
-		c->cols[i].is_enum = json_is_true(json_object_get(o, "enum"));
-	}
-	json_decref(root);
-	return 0;
+	free(wm_last.v);
+	free(wm_last.json);
+	memset(&wm_last, 0, sizeof(wm_last));
 }
 
 static void
-wheremeta_cols_copy(const struct wheremeta_cols *from, struct wheremeta_cols *c)
+wm_last_parse(const char *columns_json)
 {
-	size_t i, ns = 0;
+	json_t *root = json_loads(columns_json, 0, NULL), *o, *base;
+	struct wheremeta_col *c;
+	size_t i;
 
-	c->ncols = from->ncols;
-	c->cols = xcalloc(c->ncols ? c->ncols : 1, sizeof(*c->cols));
-	c->strs = xcalloc(2 * c->ncols + 1, sizeof(char *));
-	for (i = 0; i < c->ncols; i++) {
-		c->cols[i] = from->cols[i];
-		c->cols[i].name = keep(c, &ns, from->cols[i].name);
-		c->cols[i].type = keep(c, &ns, from->cols[i].type);
+	wm_last_clear();
+	wm_last.json = xstrdup(columns_json);
+	wm_last.ok = json_is_array(root);
+	wm_last.v = xcalloc(json_array_size(root) + 1, sizeof(*wm_last.v));
+	json_array_foreach(root, i, o) {
+		c = &wm_last.v[wm_last.n++];
+		base = json_object_get(o, "base");
+		c->name = xstrdup(json_string_value(json_object_get(o,
+		    "name")) ?: "");
+		c->type = xstrdup((json_is_string(base) ?
+		    json_string_value(base) :
+		    json_string_value(json_object_get(o, "type"))) ?: "");
+		c->dims = (int)json_integer_value(json_object_get(o, "dims"));
+		c->is_enum = json_is_true(json_object_get(o, "enum"));
+		c->typoid = json_integer_value(json_object_get(o, "typoid"));
+		c->generated = json_is_true(json_object_get(o, "generated"));
+		c->sel = !json_is_false(json_object_get(o, "sel"));
 	}
+	json_decref(root);
 }
 
-/* The last list parsed is kept: a process compiling the stored WHEREs of
- * many shapes (the collector at start: 10,000 of one table) meets the
- * same columns JSON again and again, and parsing it was a third of that
- * work. */
+const struct wheremeta_col *
+wheremeta_columns(const char *columns_json, size_t *n)
+{
+	if (columns_json == NULL) {
+		*n = 0;
+		return NULL;
+	}
+	if (wm_last.json == NULL || strcmp(wm_last.json, columns_json) != 0)
+		wm_last_parse(columns_json);
+	*n = wm_last.n;
+	return wm_last.ok ? wm_last.v : NULL;
+}
+
 int
 wheremeta_cols(const char *columns_json, struct wheremeta_cols *c)
 {
-	static char *last_json;
-	static struct wheremeta_cols last;
+	const struct wheremeta_col *v;
+	size_t i, n, ns = 0;
 
-	if (last_json != NULL && columns_json != NULL &&
-	    strcmp(last_json, columns_json) == 0) {
-		wheremeta_cols_copy(&last, c);
-		return 0;
-	}
-	if (wheremeta_cols_parse(columns_json, c) == -1)
+	memset(c, 0, sizeof(*c));
+	if ((v = wheremeta_columns(columns_json, &n)) == NULL)
 		return -1;
-	free(last_json);
-	wheremeta_cols_free(&last);
-	last_json = xstrdup(columns_json);
-	wheremeta_cols_copy(c, &last);
+	c->ncols = n;
+	c->cols = xcalloc(n ? n : 1, sizeof(*c->cols));
+	c->strs = xcalloc(2 * n + 1, sizeof(char *));
+	for (i = 0; i < n; i++) {
+		c->cols[i].name = keep(c, &ns, v[i].name);
+		c->cols[i].type = keep(c, &ns, v[i].type);
+		c->cols[i].dims = v[i].dims;
+		c->cols[i].is_enum = v[i].is_enum;
+	}
 	return 0;
 }
 

@@ -12,6 +12,23 @@
 
 #include "where.h"
 
+/* One column of a stored columns JSON, as every reader of it needs it. */
+struct wheremeta_col {
+	const char	*name;
+	const char	*type;		/* for a domain, its base type */
+	int		 dims;
+	int		 is_enum;
+	long long	 typoid;
+	int		 generated;
+	int		 sel;		/* selected (not "sel": false) */
+};
+
+/* The columns JSON parsed (*n of them), or NULL when it is not an array.
+ * Valid until the next call: the last list parsed is kept, so the shapes
+ * of one table cost one parse. */
+const struct wheremeta_col *wheremeta_columns(const char *columns_json,
+    size_t *n);
+
 /* The table's columns as where_compile wants them.  Free with
  * wheremeta_cols_free. */
 struct wheremeta_cols {

@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "collector_int.h"
 #include "config.h"
@@ -20,6 +19,7 @@
 #include "log.h"
 #include "meta.h"
 #include "msg.h"
+#include "wheremeta.h"
 
 static struct sqlite3 *col_db;		/* meta.db: shape relids and columns */
 static char **col_invalid;		/* "handle\0reason" to report */
@@ -33,72 +33,29 @@ static struct col_sub **col_lazy;
 static size_t col_nlazy, col_lazy_done;
 static struct event *col_lazy_ev;
 
-/* What col_depends needs of meta.columns.  The last list parsed is kept:
- * 10,000 shapes of one table share one, and parsing it for each was a
- * large part of a restart's collector CPU. */
-struct col_colinfo {
-	char		*name;
-	long long	 typoid;
-	int		 generated;
-	int		 sel;
-};
-struct col_colset {
-	char		*json;
-	size_t		 n;
-	int		 all;		/* no column is "sel": false */
-	struct col_colinfo *v;
-};
-
-static const struct col_colset *
-col_colset(const char *columns_json)
-{
-	static struct col_colset cs;
-	json_t *cols, *c;
-	size_t i;
-
-	if (cs.json != NULL && strcmp(cs.json, columns_json) == 0)
-		return &cs;
-	for (i = 0; i < cs.n; i++)
-		free(cs.v[i].name);
-	free(cs.v);
-	free(cs.json);
-	cs.json = xstrdup(columns_json);
-	cs.all = 1;
-	cs.n = 0;
-	cols = json_loads(columns_json, 0, NULL);
-	cs.v = xcalloc(json_array_size(cols) + 1, sizeof(*cs.v));
-	json_array_foreach(cols, i, c) {
-		cs.v[i].name = xstrdup(json_string_value(json_object_get(c,
-		    "name")) ?: "");
-		cs.v[i].typoid = json_integer_value(json_object_get(c, "typoid"));
-		cs.v[i].generated = json_is_true(json_object_get(c, "generated"));
-		cs.v[i].sel = !json_is_false(json_object_get(c, "sel"));
-		cs.all &= cs.v[i].sel;
-		cs.n++;
-	}
-	json_decref(cols);
-	return &cs;
-}
-
 /* The columns a shape depends on, "name\toid\n" (see collector_int.h):
  * every published (non-generated) column of an all-column shape, else the
  * selected ones and those its WHERE references. */
 static char *
 col_depends(struct col_sub *s, const char *columns_json)
 {
-	const struct col_colset *cs = col_colset(columns_json);
+	const struct wheremeta_col *v;
 	struct sbuf b;
-	size_t i;
+	size_t i, n;
 
-	s->all_columns = cs->all;
+	v = wheremeta_columns(columns_json, &n);
+	if (v == NULL)
+		n = 0;
+	s->all_columns = 1;
+	for (i = 0; i < n; i++)
+		s->all_columns &= v[i].sel;
 	sbuf_init(&b);
 	sbuf_add(&b, "", 0);
-	for (i = 0; i < cs->n; i++) {
-		if (cs->v[i].generated || (!cs->v[i].sel &&
-		    !col_route_uses(s, i)))
+	for (i = 0; i < n; i++) {
+		if (v[i].generated || (!v[i].sel && !col_route_uses(s, i)))
 			continue;
-		sbuf_adds(&b, cs->v[i].name);
-		sbuf_addf(&b, "\t%lld\n", cs->v[i].typoid);
+		sbuf_adds(&b, v[i].name);
+		sbuf_addf(&b, "\t%lld\n", v[i].typoid);
 	}
 	return b.p;
 }
