@@ -448,7 +448,6 @@ cons_stream_flush(struct consumer *c, int force)
 		log_warnx("collector channel closed");
 	mbuf_free(&mb);
 	c->ack_pending = 0;
-	c->npending = 0;
 }
 
 void
