@@ -15,7 +15,7 @@
 // "added by electricd" is electricd - baseline per sample (both watch the
 // same commit from this process); its p50 and p99 are the figures.
 import { spawn } from 'node:child_process';
-import { emit, main, now, onCleanup, percentile, pgBin, pool, readToEnd, rng, say, shapeGet, sleep,
+import { diffByRole, emit, main, now, onCleanup, percentile, pgBin, pool, readToEnd, rng, say, shapeGet, sleep,
   startElectricd, startPostgres } from './lib.mjs';
 
 const SIZES = {
@@ -53,6 +53,7 @@ await main(async (args) => {
   await c.query('SET synchronous_commit = on');
   const lat = { electricd: [], baseline: [], added: [] };
   const rnd = rng(42);
+  const cpu0 = e.cpuByRole();
   let timeouts = 0;
   for (let i = 0; i < samples; i++) {
     const s = shapes[rnd() % shapes.length];
@@ -75,6 +76,11 @@ await main(async (args) => {
     lat.added.push(el - bl);
   }
   await c.end();
+  // electricd's CPU per sample by role (10 ms ticks per process).
+  const cpu = diffByRole(cpu0, e.cpuByRole());
+  const perSample = Object.fromEntries(Object.entries(cpu).filter(([, v]) => v > 0)
+    .map(([k, v]) => [k, Math.round((v * 1000) / samples)]));
+  say(`electricd CPU per sample, us: ${JSON.stringify(perSample)}`);
   const p = (xs, q) => percentile(xs, q);
   say(`electricd p50 ${p(lat.electricd, 0.5).toFixed(2)} p99 ${p(lat.electricd, 0.99).toFixed(2)} ms; ` +
     `pg_recvlogical p50 ${p(lat.baseline, 0.5).toFixed(2)} p99 ${p(lat.baseline, 0.99).toFixed(2)} ms`);
@@ -83,7 +89,8 @@ await main(async (args) => {
     emit({ scenario: 3, name: `commit->live response, ${nShapes} shapes, ${tag}`, metric: 'ms',
       baseline: 'pg_recvlogical', baseline_value: p(lat.baseline, q), value: p(lat.electricd, q),
       added_ms: Math.round(p(lat.added, q) * 1000) / 1000, target: `added ${tag} <= ${lim} ms`,
-      pass: args.size === 'full' ? p(lat.added, q) <= lim : null, size: args.size, samples });
+      pass: args.size === 'full' ? p(lat.added, q) <= lim : null, size: args.size, samples,
+      cpu_us_per_sample: perSample });
   }
 });
 

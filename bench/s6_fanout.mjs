@@ -31,7 +31,7 @@ import path from 'node:path';
 
 import { LpClients, waitHeld } from './lpclients.mjs';
 import {
-  ROOT, TMP, emit, freePort, main, onCleanup, percentile, pool, procRole, readToEnd, runAsync, say, sleep,
+  ROOT, TMP, diffByRole, emit, freePort, main, onCleanup, percentile, pool, procRole, readToEnd, runAsync, say, sleep,
   startElectricd, startPostgres,
 } from './lib.mjs';
 
@@ -239,15 +239,19 @@ async function overlap(db, e, prom, sz, size) {
     const perf = process.env.BENCH_PERF_ALL ?
       runAsync('perf', ['record', '-a', '-g', '-o', process.env.BENCH_PERF_ALL]) : null;
     if (perf) await sleep(1000);
+    const cpu0 = e.cpuByRole();
     const l = await writeAndWait(db, lp, 1,
       `INSERT INTO ov SELECT g, ${big} FROM generate_series(1, 50) g`);
+    // CPU by role until every answer arrived (10 ms ticks per process).
+    const cpu = diffByRole(cpu0, e.cpuByRole());
     if (perf) { perf.child.kill('SIGINT'); await perf.done; }
     const all = Math.max(...l);
     say(`50-row tx to ${sz.shapes} shapes: all answered in ${all.toFixed(1)} ms ` +
-      `(p50 ${percentile(l, 0.5).toFixed(1)}, p99 ${percentile(l, 0.99).toFixed(1)})`);
+      `(p50 ${percentile(l, 0.5).toFixed(1)}, p99 ${percentile(l, 0.99).toFixed(1)}); ` +
+      `CPU ms: ${JSON.stringify(cpu)}`);
     emit({ scenario: 6, name: `50-row tx to ${sz.shapes} overlapping shapes`, metric: 'all answered ms',
       baseline: null, baseline_value: null, value: all, target: '<= 50 ms', pass: all <= 50, size,
-      p50: percentile(l, 0.5), p99: percentile(l, 0.99) });
+      p50: percentile(l, 0.5), p99: percentile(l, 0.99), cpu_ms_by_role: cpu });
   } finally {
     await lp.stop();
   }

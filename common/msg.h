@@ -94,7 +94,11 @@ enum msg_type {
 	/* consumer -> http */
 	MSG_SHAPE_NOTIFY = 43,	/* str handle, then struct shapelog_state fields:
 				 * u32 snap_chunks, u8 snap_done, u64 log_entries,
-				 * u64 last_tx, u64 last_op, u64 log_chunks */
+				 * u64 last_tx, u64 last_op, u64 log_chunks;
+				 * optionally the last publish's struct
+				 * shapelog_tail: u64 from tx, u64 from op,
+				 * u64 start, u64 len, bytes (empty when
+				 * not carried) */
 
 	/* deletion and invalidation (PROTOCOL.md §4.5, §14.2) */
 	MSG_SHAPE_DELETE = 44,	/* http -> shapecache (id correlates): a

@@ -61,10 +61,14 @@ cons_arm_ms(struct event *ev, unsigned ms)
 
 /* ---- http ---- */
 
-void
-cons_notify_http(struct consumer *c)
+/* MSG_SHAPE_NOTIFY with the published state and, with tail, the range
+ * the last publish added (shapelog_tail; its bytes if few), for http to
+ * answer the requests waiting before it without searching the files. */
+static void
+notify_http(struct consumer *c, int tail)
 {
 	const struct shapelog_state *st = shapelog_state(c->sl);
+	struct shapelog_tail t;
 	struct mbuf mb;
 
 	if (c->http == NULL || c->sl == NULL)
@@ -77,9 +81,28 @@ cons_notify_http(struct consumer *c)
 	mbuf_u64(&mb, st->last_tx);
 	mbuf_u64(&mb, st->last_op);
 	mbuf_u64(&mb, st->log_chunks);
+	if (tail && shapelog_tail(c->sl, &t)) {
+		mbuf_u64(&mb, t.from.tx);
+		mbuf_u64(&mb, t.from.op);
+		mbuf_u64(&mb, (uint64_t)t.start);
+		mbuf_u64(&mb, t.len);
+		mbuf_bytes(&mb, t.bytes, t.bytes != NULL ? t.len : 0);
+	}
 	if (chan_sendm(c->http, MSG_SHAPE_NOTIFY, 0, &mb) == -1)
 		log_debug("http channel closed");
 	mbuf_free(&mb);
+}
+
+void
+cons_notify_http(struct consumer *c)
+{
+	notify_http(c, 0);
+}
+
+void
+cons_notify_published(struct consumer *c)
+{
+	notify_http(c, 1);
 }
 
 static void

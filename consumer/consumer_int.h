@@ -110,6 +110,8 @@ struct consumer {
 
 /* consumer.c */
 void cons_notify_http(struct consumer *);
+/* The same right after a publish, with the entries it added. */
+void cons_notify_published(struct consumer *);
 /* The shape's canonical WHERE, or NULL. */
 const char *cons_where_sql(const struct consumer *);
 void cons_fail(struct consumer *, const char *why) __attribute__((noreturn));

@@ -421,7 +421,7 @@ cons_stream_flush(struct consumer *c, int force)
 			return;
 		}
 		c->dirty = 0;
-		cons_notify_http(c);
+		cons_notify_published(c);
 		if (c->http != NULL)
 			chan_push(c->http);	/* before the fdatasyncs */
 		if ((later = catching_up(c)))

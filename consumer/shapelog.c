@@ -223,6 +223,7 @@ shapelog_open(const char *dir, uint64_t chunk_bytes)
 	sbuf_init(&sl->pend_idx);
 	sbuf_init(&sl->pend_chunks);
 	sbuf_init(&sl->snap_sizes);
+	sbuf_init(&sl->tail);
 	if (shapelog_recover_snapshot(sl) == -1 ||
 	    shapelog_recover_log(sl) == -1) {
 		saved = errno;
@@ -253,6 +254,7 @@ shapelog_close(struct shapelog *sl)
 	sbuf_free(&sl->pend_idx);
 	sbuf_free(&sl->pend_chunks);
 	sbuf_free(&sl->snap_sizes);
+	sbuf_free(&sl->tail);
 	free(sl->dir);
 	free(sl);
 }
@@ -470,6 +472,7 @@ shapelog_append(struct shapelog *sl, uint64_t tx, uint64_t op,
 {
 	uint64_t end;
 
+	sl->tail_ok = 0;
 	if (tx == 0 || op == OFFSET_INF || tx < sl->ptx ||
 	    (tx == sl->ptx && op <= sl->pop)) {
 		errno = EINVAL;
@@ -495,6 +498,46 @@ shapelog_append(struct shapelog *sl, uint64_t tx, uint64_t op,
 	return 0;
 }
 
+/* Keeps what the n pending entries will be to a reader at the offset
+ * before them, if shapelog_plan serves them as one range: they close no
+ * chunk before their last entry (plan_main stops at the first boundary
+ * after the request).  Their bytes are kept too when they are all still
+ * pending (none spilled) and few. */
+static void
+tail_keep(struct shapelog *sl, uint64_t n)
+{
+	uint64_t b, len = sl->written + sl->pend.len;
+
+	sl->tail_ok = 0;
+	if (!sl->st.snap_done || len < 2 || sl->pend_chunks.len > 8)
+		return;
+	if (sl->pend_chunks.len == 8) {
+		memcpy(&b, sl->pend_chunks.p, sizeof(b));
+		if (b != sl->st.log_entries + n)
+			return;
+	}
+	shapelog_last(&sl->st, &sl->tail_from);
+	sl->tail_start = sl->log_size + 1;	/* past the leading comma */
+	sl->tail_len = len - 1;
+	sl->tail_bytes = sl->written == 0 && sl->tail_len <= SHAPELOG_TAIL_MAX;
+	sbuf_reset(&sl->tail);
+	if (sl->tail_bytes)
+		sbuf_add(&sl->tail, sl->pend.p + 1, sl->tail_len);
+	sl->tail_ok = 1;
+}
+
+int
+shapelog_tail(const struct shapelog *sl, struct shapelog_tail *t)
+{
+	if (!sl->tail_ok)
+		return 0;
+	t->from = sl->tail_from;
+	t->start = sl->tail_start;
+	t->len = sl->tail_len;
+	t->bytes = sl->tail_bytes ? sl->tail.p : NULL;
+	return 1;
+}
+
 /* Writes the pending entries: log data, then their index records, then
  * chunk boundaries.  No fdatasync: see the invariants at the top. */
 int
@@ -504,6 +547,7 @@ shapelog_publish(struct shapelog *sl)
 
 	if (n == 0)
 		return 0;
+	tail_keep(sl, n);
 	if (log_spill(sl) == -1)
 		return -1;
 	if (shapelog_pwrite_all(sl->idx_fd, sl->pend_idx.p, sl->pend_idx.len,
@@ -602,6 +646,7 @@ shapelog_rollback(struct shapelog *sl)
 {
 	int e = errno;
 
+	sl->tail_ok = 0;
 	trim(sl, sl->log_fd, "log", sl->log_size);
 	trim(sl, sl->idx_fd, "log.idx", sl->st.log_entries * SHAPELOG_REC_LEN);
 	trim(sl, sl->chunks_fd, "log.chunks", sl->st.log_chunks * 8);

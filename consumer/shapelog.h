@@ -84,6 +84,25 @@ int shapelog_append(struct shapelog *, uint64_t tx, uint64_t op,
     const char *json, size_t len) WUR;
 int shapelog_publish(struct shapelog *) WUR;
 int shapelog_sync(struct shapelog *) WUR;
+/* The entries the last shapelog_publish added, as a reader at the offset
+ * before them is served: shapelog_plan(kind OFFSET_REAL, req from) on the
+ * state after the publish plans bytes [start, start + len) of log, ending
+ * at the last entry's offset, up-to-date.  Lets the http process answer
+ * the requests waiting at that offset without searching the index, and
+ * small ones from memory (MSG_SHAPE_NOTIFY). */
+#define SHAPELOG_TAIL_MAX	1024u	/* bytes kept up to this */
+struct shapelog_tail {
+	struct offset	 from;
+	off_t		 start;
+	size_t		 len;
+	const char	*bytes;		/* the len bytes, or NULL (more than
+					 * SHAPELOG_TAIL_MAX); valid until
+					 * the next append, publish or
+					 * rollback */
+};
+/* 1 with *t when the last publish can be told so (it came after the
+ * snapshot and closed no chunk before its last entry), else 0. */
+int shapelog_tail(const struct shapelog *, struct shapelog_tail *) WUR;
 /* Published entries wait for shapelog_sync. */
 int shapelog_unsynced(const struct shapelog *);
 int shapelog_commit(struct shapelog *) WUR;
@@ -137,6 +156,12 @@ struct shapelog_plan {
 enum shapelog_plan_result shapelog_plan(const char *dir,
     const struct shapelog_state *st, enum offset_kind kind,
     const struct offset *req, struct shapelog_plan *plan);
+/* The plan shapelog_plan makes for (OFFSET_REAL, t->from) on st, from a
+ * writer's tail (shapelog_tail) instead of the files: no range checks,
+ * the bytes are the writer's.  0, or -1 (errno) when t cannot be st's
+ * last publish. */
+int shapelog_tail_plan(const char *dir, const struct shapelog_state *st,
+    const struct shapelog_tail *t, struct shapelog_plan *plan) WUR;
 
 /* ---- damage and storage faults (shapelog_check.c) ---- */
 

@@ -354,3 +354,25 @@ shapelog_plan(const char *dir, const struct shapelog_state *st,
 		return SHAPELOG_OUT_OF_BOUNDS;
 	return plan_main(dir, st, req, &last, plan);
 }
+
+int
+shapelog_tail_plan(const char *dir, const struct shapelog_state *st,
+    const struct shapelog_tail *t, struct shapelog_plan *plan)
+{
+	struct offset last;
+
+	memset(plan, 0, sizeof(*plan));
+	shapelog_last(st, &last);
+	if (!st->snap_done || st->log_entries == 0 || t->len == 0 ||
+	    t->start < 1 || offset_cmp(&t->from, &last) >= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (shapelog_path(plan->path, sizeof(plan->path), dir, "log") == -1)
+		return -1;
+	plan->start = t->start;
+	plan->len = t->len;
+	plan->end = last;
+	plan->up_to_date = 1;
+	return 0;
+}

@@ -44,6 +44,12 @@ struct shapelog {
 	int			 chunks_unsynced;
 	int			 synced_new;	/* log.synced needs an fdatasync */
 	struct sbuf		 snap_sizes;	/* "<bytes>\n" per closed chunk */
+	/* the last publish as one served range (shapelog_tail) */
+	int			 tail_ok;
+	struct offset		 tail_from;
+	uint64_t		 tail_start, tail_len;
+	int			 tail_bytes;	/* tail holds them */
+	struct sbuf		 tail;
 	char			 err[SHAPELOG_PATH_MAX + 96];	/* last failure */
 };
 

@@ -352,7 +352,9 @@ static void
 peer_notify(struct chan *c, const struct frame *f)
 {
 	struct shapelog_state st;
+	struct shapelog_tail t, *tp = NULL;
 	struct mreader mr;
+	uint32_t n = 0;
 	char *h;
 
 	memset(&st, 0, sizeof(st));
@@ -364,10 +366,21 @@ peer_notify(struct chan *c, const struct frame *f)
 	st.last_tx = mr_u64(&mr);
 	st.last_op = mr_u64(&mr);
 	st.log_chunks = mr_u64(&mr);
-	if (mr_done(&mr) == -1 || !http_handle_ok(h))
+	if (mr.off < mr.len) {		/* the last publish's entries */
+		t.from.tx = mr_u64(&mr);
+		t.from.op = mr_u64(&mr);
+		t.start = (off_t)mr_u64(&mr);
+		t.len = mr_u64(&mr);
+		t.bytes = (const char *)mr_bytes(&mr, &n);
+		if (n == 0)
+			t.bytes = NULL;
+		tp = &t;
+	}
+	if (mr_done(&mr) == -1 || !http_handle_ok(h) ||
+	    (tp != NULL && (t.start < 1 || (n != 0 && n != t.len))))
 		log_warnx("malformed SHAPE_NOTIFY (pid %d)", (int)f->pid);
 	else
-		live_notify(h, &st, c);
+		live_notify(h, &st, tp, c);
 	free(h);
 }
 

@@ -197,7 +197,7 @@ live_wake(struct shape_ent *e)
 
 void
 live_notify(const char *handle, const struct shapelog_state *st,
-    struct chan *c)
+    const struct shapelog_tail *tail, struct chan *c)
 {
 	struct shape_ent *e = live_ent(handle);
 
@@ -208,6 +208,8 @@ live_notify(const char *handle, const struct shapelog_state *st,
 	live_chan_set(e, c);
 	if (st->log_entries > 0 && st->last_tx > live_lsn)
 		live_lsn = st->last_tx;
+	if (tail != NULL && !TAILQ_EMPTY(&e->waiters))
+		serve_memo_tail(e, st, tail);
 	live_wake(e);
 }
 

@@ -43,9 +43,10 @@ int live_known(const char *handle);
  * missing directory reads as "snapshot not started").  0, or -1 (errno). */
 int live_state(struct shape_ent *, struct shapelog_state *) WUR;
 /* MSG_SHAPE_NOTIFY from the consumer on channel c: store the state and
- * the channel, and re-plan every waiter. */
+ * the channel, and re-plan every waiter (those at tail->from, if given,
+ * from the range the notification tells: serve_memo_tail). */
 void live_notify(const char *handle, const struct shapelog_state *,
-    struct chan *c);
+    const struct shapelog_tail *tail, struct chan *c);
 /* The http.sock channel c closed: forget it as any shape's consumer. */
 void live_chan_closed(struct chan *c);
 /* MSG_SHAPE_FAULT from a consumer: record (or clear, "") the shape's

@@ -374,6 +374,31 @@ memo_plan(const struct shape_ent *e, const struct shapelog_state *st,
 	return res;
 }
 
+/* Remembers the plan of a request at t->from on st (shapelog_tail_plan)
+ * and its bytes if t has them: the wake that follows searches no index
+ * (and reads no file). */
+void
+serve_memo_tail(const struct shape_ent *e, const struct shapelog_state *st,
+    const struct shapelog_tail *t)
+{
+	struct shapelog_plan plan;
+
+	if (strlen(e->handle) >= sizeof(memo.handle) ||
+	    shapelog_tail_plan(e->dir, st, t, &plan) == -1)
+		return;
+	snprintf(memo.handle, sizeof(memo.handle), "%s", e->handle);
+	memo.ms = mono_ms();
+	memo.st = *st;
+	memo.kind = OFFSET_REAL;
+	memo.req = t->from;
+	memo.res = SHAPELOG_OK;
+	memo.plan = plan;
+	free(memo.body);
+	memo.body = NULL;
+	if (t->bytes != NULL && t->len <= SEG_COPY_MAX)
+		memo.body = memcpy(xmalloc(t->len), t->bytes, t->len);
+}
+
 /* plan's bytes from the memo if it holds them, else NULL. */
 static const char *
 memo_body(const struct shapelog_plan *plan)

@@ -35,6 +35,14 @@ void serve_health(struct hreq *r, int health);
 void serve_attempt(struct hreq *r);
 /* The shape of a waiting r is gone: 409, or the end of its SSE stream. */
 void serve_gone(struct hreq *r);
+/* A consumer told what its last publish added (MSG_SHAPE_NOTIFY): keep
+ * it as the plan (and bytes, if carried) for a request at t->from on
+ * state st, so that the wake that follows searches no index. */
+struct shape_ent;
+struct shapelog_state;
+struct shapelog_tail;
+void serve_memo_tail(const struct shape_ent *, const struct shapelog_state *,
+    const struct shapelog_tail *t);
 
 /* Building blocks for sse.c and subreq.c. */
 void serve_hdr(struct hreq *r, const char *key, const char *value);

@@ -523,6 +523,110 @@ START_TEST(last_offset)
 }
 END_TEST
 
+/* Publishes what is pending; returns whether it has a tail (and checks
+ * that the tail plans exactly what shapelog_plan plans from the files for
+ * a request at its offset, bytes included). */
+static int
+publish_tail(struct shapelog *sl)
+{
+	const struct shapelog_state *st = shapelog_state(sl);
+	struct shapelog_plan want, got;
+	struct shapelog_tail t;
+	char *bytes;
+
+	ck_assert_int_eq(shapelog_publish(sl), 0);
+	ck_assert_int_eq(shapelog_sync(sl), 0);
+	if (!shapelog_tail(sl, &t))
+		return 0;
+	ck_assert_int_eq(shapelog_plan(sl_dir, st, OFFSET_REAL, &t.from, &want),
+	    SHAPELOG_OK);
+	ck_assert_int_eq(shapelog_tail_plan(sl_dir, st, &t, &got), 0);
+	ck_assert_str_eq(got.path, want.path);
+	ck_assert_int_eq(got.start, want.start);
+	ck_assert_uint_eq(got.len, want.len);
+	ck_assert_uint_eq(got.end.tx, want.end.tx);
+	ck_assert_uint_eq(got.end.op, want.end.op);
+	ck_assert_int_eq(got.up_to_date, want.up_to_date);
+	ck_assert_int_eq(got.up_to_date, 1);
+	ck_assert_uint_eq(t.len, want.len);
+	ck_assert_int_eq(t.bytes != NULL, t.len <= SHAPELOG_TAIL_MAX);
+	if (t.bytes != NULL) {
+		bytes = slurp_range(want.path, want.start, want.len);
+		ck_assert_mem_eq(t.bytes, bytes, t.len);
+		free(bytes);
+	}
+	return 1;
+}
+
+/* What a publish hands http (MSG_SHAPE_NOTIFY) is what a reader at the
+ * offset before it would be served from the files, with the bytes when
+ * they are few; publishes that a plan would split (a chunk closing
+ * inside them) have none.  Rows of 9 bytes are 11-byte entries,
+ * chunk_bytes 20. */
+START_TEST(tail_matches_plan)
+{
+	struct shapelog *sl = make_snapshot();
+	struct shapelog_state old;
+	struct shapelog_tail t;
+	struct offset o;
+	size_t n;
+	char *big;
+
+	app(sl, 100, 0, RA);			/* the first after the snapshot */
+	ck_assert_int_eq(publish_tail(sl), 1);
+	ck_assert_int_eq(shapelog_tail(sl, &t), 1);
+	ck_assert_uint_eq(t.from.tx, 0);	/* 0_2: the snapshot's end */
+	ck_assert_uint_eq(t.from.op, 2);
+	app(sl, 200, 0, RB);			/* closes a chunk at its end */
+	ck_assert_int_eq(publish_tail(sl), 1);
+	ck_assert_uint_eq(shapelog_state(sl)->log_chunks, 1);
+	app(sl, 300, 0, RC);			/* closes one inside: none */
+	app(sl, 300, 1, RD);
+	app(sl, 300, 2, RE);
+	ck_assert_int_eq(publish_tail(sl), 0);
+	app(sl, 400, 0, RA);
+	ck_assert_int_eq(publish_tail(sl), 1);
+	ck_assert_int_eq(shapelog_tail(sl, &t), 1);
+	ck_assert_uint_eq(t.from.tx, 300);
+	ck_assert_uint_eq(t.from.op, 2);
+
+	/* Appending or rolling back forget the tail. */
+	app(sl, 500, 0, RB);
+	ck_assert_int_eq(shapelog_tail(sl, &t), 0);
+	shapelog_rollback(sl);
+	ck_assert_int_eq(shapelog_tail(sl, &t), 0);
+
+	/* Bigger publishes: the range without the bytes, also when the
+	 * entries were written out before the publish (over 1 MiB). */
+	for (n = SHAPELOG_TAIL_MAX + 16; n < 3u << 20; n *= 1024) {
+		big = xmalloc(n);
+		memset(big, 'y', n);
+		memcpy(big, "{\"x\":\"", 6);
+		memcpy(big + n - 2, "\"}", 2);
+		ck_assert_int_eq(shapelog_append(sl, 600 + n, 0, big, n), 0);
+		free(big);
+		ck_assert_int_eq(publish_tail(sl), 1);
+		ck_assert_int_eq(shapelog_tail(sl, &t), 1);
+		ck_assert_ptr_null(t.bytes);
+		ck_assert_uint_eq(t.len, n + 1);
+	}
+
+	/* A tail that is not the state's last publish is refused. */
+	old = *shapelog_state(sl);
+	app(sl, 1u << 30, 0, RC);
+	ck_assert_int_eq(publish_tail(sl), 1);
+	ck_assert_int_eq(shapelog_tail(sl, &t), 1);
+	shapelog_last(&old, &o);
+	ck_assert_uint_eq(t.from.tx, o.tx);
+	old.snap_done = 0;
+	ck_assert_int_eq(shapelog_tail_plan(sl_dir, &old, &t, &(struct shapelog_plan){ 0 }), -1);
+	t.from.tx = (1u << 30) + 1;	/* at or past last */
+	ck_assert_int_eq(shapelog_tail_plan(sl_dir, shapelog_state(sl), &t,
+	    &(struct shapelog_plan){ 0 }), -1);
+	shapelog_close(sl);
+}
+END_TEST
+
 Suite *
 shapelog_suite(void)
 {
@@ -540,6 +644,7 @@ shapelog_suite(void)
 	tcase_add_test(tc, incomplete_snapshot_discarded);
 	tcase_add_test(tc, xip_roundtrip);
 	tcase_add_test(tc, last_offset);
+	tcase_add_test(tc, tail_matches_plan);
 	suite_add_tcase(s, tc);
 	return s;
 }
