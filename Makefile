@@ -87,6 +87,11 @@ $(BIN)/lpfloor: $(BUILD)/bench/lpfloor.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# Scenario 3's floor (s3_latency.mjs): waking one of N idle processes.
+$(BIN)/wakefloor: $(BUILD)/bench/wakefloor.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -103,7 +108,8 @@ run: deps
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 bin-san/unit-tests bin-san/where-diff
-	@$(MAKE) --no-print-directory bin/where-bench bin/discard-bench bin/follow bin/lpfan bin/lpfloor
+	@$(MAKE) --no-print-directory bin/where-bench bin/discard-bench bin/follow bin/lpfan bin/lpfloor \
+	    bin/wakefloor
 	@scripts/check.sh
 
 # The oracle test at the large size with SIGKILLs of random electricd
@@ -118,7 +124,8 @@ unit: bin-san/unit-tests
 # The benchmarks (not part of check: slow and noisy; check runs a smoke).
 # BENCH_ARGS: e.g. "--only 1,4 --runs 1" (bench/run.mjs); results in
 # bench/out/ (results.json, PNG plots of the sweeps).
-bench: deps all $(BIN)/where-bench $(BIN)/discard-bench $(BIN)/follow $(BIN)/lpfan $(BIN)/lpfloor
+bench: deps all $(BIN)/where-bench $(BIN)/discard-bench $(BIN)/follow $(BIN)/lpfan $(BIN)/lpfloor \
+    $(BIN)/wakefloor
 	$(BIN)/where-bench 100000 1
 	@[ -d tests/e2e/node_modules/pg ] || \
 		(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)

@@ -14,9 +14,15 @@
 //   electricd = the live response has arrived.
 // "added by electricd" is electricd - baseline per sample (both watch the
 // same commit from this process); its p50 and p99 are the figures.
+// Before electricd starts, bin/wakefloor (bench/wakefloor.c) measures the
+// floor under them: waking one of N idle processes, cold against warm
+// (every shape has a consumer process; the commit wakes one of N).
 import { spawn } from 'node:child_process';
-import { diffByRole, emit, main, now, onCleanup, percentile, pgBin, pool, readToEnd, rng, say, shapeGet, sleep,
-  startElectricd, startPostgres } from './lib.mjs';
+import path from 'node:path';
+import { ROOT, diffByRole, emit, main, now, onCleanup, percentile, pgBin, pool, readToEnd, rng, run, say,
+  shapeGet, sleep, startElectricd, startPostgres } from './lib.mjs';
+
+const WAKEFLOOR = process.env.WAKEFLOOR_BIN || path.join(ROOT, 'bin/wakefloor');
 
 const SIZES = {
   smoke: { shapes: 20, samples: 30 },
@@ -30,6 +36,9 @@ await main(async (args) => {
   const db = await startPostgres('s3');
   await db.sql('CREATE TABLE bench_lat (id int PRIMARY KEY, v text)');
   await db.sql(`INSERT INTO bench_lat SELECT g, repeat('x', 80) FROM generate_series(1, ${nShapes}) g`);
+  const floor = wakeFloor(nShapes, samples);
+  say(`waking one of ${nShapes} idle processes: p50 ${floor.p50_us} us, p99 ${floor.p99_us} us ` +
+    `(one warm process: ${floor.warm_p50_us} / ${floor.warm_p99_us} us)`);
   const e = await startElectricd(db.url, {
     ELECTRIC_MAX_INITIAL_REQUESTS: '2000', ELECTRIC_SHAPE_SUSPEND_TIMEOUT: '0',
   });
@@ -90,9 +99,17 @@ await main(async (args) => {
       baseline: 'pg_recvlogical', baseline_value: p(lat.baseline, q), value: p(lat.electricd, q),
       added_ms: Math.round(p(lat.added, q) * 1000) / 1000, target: `added ${tag} <= ${lim} ms`,
       pass: args.size === 'full' ? p(lat.added, q) <= lim : null, size: args.size, samples,
-      cpu_us_per_sample: perSample });
+      cpu_us_per_sample: perSample, wake_floor_us: q === 0.5 ? floor.p50_us : floor.p99_us,
+      wake_floor_warm_us: q === 0.5 ? floor.warm_p50_us : floor.warm_p99_us });
   }
 });
+
+/* bin/wakefloor's JSON line for n processes. */
+function wakeFloor(n, samples) {
+  const r = run(WAKEFLOOR, [String(n), String(samples)]);
+  if (r.status !== 0) throw new Error(`${WAKEFLOOR}: ${r.stderr || r.status} (make bin/wakefloor)`);
+  return JSON.parse(r.stdout);
+}
 
 /* pg_recvlogical writing the slot's messages to a pipe.  nextCommit()
  * resolves with the time the next Commit message has been read: each
