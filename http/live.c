@@ -320,14 +320,6 @@ live_nshapes(void)
 	return live_n;
 }
 
-static int
-state_eq(const struct shapelog_state *a, const struct shapelog_state *b)
-{
-	return a->snap_chunks == b->snap_chunks && a->snap_done == b->snap_done &&
-	    a->log_entries == b->log_entries && a->last_tx == b->last_tx &&
-	    a->last_op == b->last_op && a->log_chunks == b->log_chunks;
-}
-
 /* Shapes nobody has notified us about: re-read their files while
  * requests wait on them, and wake those on any change. */
 static void
@@ -346,7 +338,7 @@ live_poll(evutil_socket_t fd UNUSED, short what UNUSED, void *arg UNUSED)
 				e->st = old;
 				continue;
 			}
-			if (!state_eq(&old, &e->st))
+			if (!shapelog_state_eq(&old, &e->st))
 				live_wake(e);
 		}
 }
