@@ -519,9 +519,8 @@ tail_keep(struct shapelog *sl, uint64_t n)
 	shapelog_last(&sl->st, &sl->tail_from);
 	sl->tail_start = sl->log_size + 1;	/* past the leading comma */
 	sl->tail_len = len - 1;
-	sl->tail_bytes = sl->written == 0 && sl->tail_len <= SHAPELOG_TAIL_MAX;
 	sbuf_reset(&sl->tail);
-	if (sl->tail_bytes)
+	if (sl->written == 0 && sl->tail_len <= SHAPELOG_TAIL_MAX)
 		sbuf_add(&sl->tail, sl->pend.p + 1, sl->tail_len);
 	sl->tail_ok = 1;
 }
@@ -534,7 +533,7 @@ shapelog_tail(const struct shapelog *sl, struct shapelog_tail *t)
 	t->from = sl->tail_from;
 	t->start = sl->tail_start;
 	t->len = sl->tail_len;
-	t->bytes = sl->tail_bytes ? sl->tail.p : NULL;
+	t->bytes = sl->tail.len > 0 ? sl->tail.p : NULL;
 	return 1;
 }
 

@@ -48,8 +48,7 @@ struct shapelog {
 	int			 tail_ok;
 	struct offset		 tail_from;
 	uint64_t		 tail_start, tail_len;
-	int			 tail_bytes;	/* tail holds them */
-	struct sbuf		 tail;
+	struct sbuf		 tail;		/* its bytes, or empty */
 	char			 err[SHAPELOG_PATH_MAX + 96];	/* last failure */
 };
 

@@ -611,7 +611,9 @@ START_TEST(tail_matches_plan)
 		ck_assert_uint_eq(t.len, n + 1);
 	}
 
-	/* A tail that is not the state's last publish is refused. */
+	/* The tail starts at the offset before the publish; one that cannot
+	 * be a state's last publish (before the snapshot's end, or starting
+	 * at or past its last offset) is refused. */
 	old = *shapelog_state(sl);
 	app(sl, 1u << 30, 0, RC);
 	ck_assert_int_eq(publish_tail(sl), 1);
@@ -619,7 +621,8 @@ START_TEST(tail_matches_plan)
 	shapelog_last(&old, &o);
 	ck_assert_uint_eq(t.from.tx, o.tx);
 	old.snap_done = 0;
-	ck_assert_int_eq(shapelog_tail_plan(sl_dir, &old, &t, &(struct shapelog_plan){ 0 }), -1);
+	ck_assert_int_eq(shapelog_tail_plan(sl_dir, &old, &t,
+	    &(struct shapelog_plan){ 0 }), -1);
 	t.from.tx = (1u << 30) + 1;	/* at or past last */
 	ck_assert_int_eq(shapelog_tail_plan(sl_dir, shapelog_state(sl), &t,
 	    &(struct shapelog_plan){ 0 }), -1);
